@@ -1,0 +1,1 @@
+"""Leerlingendossier core: domain rules, data access, access policy and audit. No Streamlit."""

@@ -1,0 +1,1 @@
+"""Batch work and the command line (`python -m pipelines ...`). No Streamlit."""

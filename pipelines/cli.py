@@ -1,0 +1,89 @@
+"""`python -m pipelines ...`: import, demo, user, bench.
+
+Every command creates and migrates the database when it does not exist yet. Exit codes:
+0 success, 1 rejected (e.g. an import with errors), 2 unusable call, unreadable file or
+a database that cannot be opened. Messages are Dutch; no tracebacks reach the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dossier.db import Database, DatabaseBusyError, default_path
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits with 2 on a bad call, as the contract wants
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Ongeldige opdracht: {message}\n")
+
+
+def _open(path: str | None) -> Database:
+    return Database(Path(path) if path else default_path())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m pipelines", description="Leerlingendossier: opdrachtregel")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("import", help="een importbestand (CSV of XLSX) inlezen")
+    p.add_argument("file")
+    p.add_argument("--db")
+    p.add_argument(
+        "--format",
+        default="auto",
+        choices=["auto", "leerlingen", "lvs-vclb", "avi", "dmt", "idp", "welbevinden"],
+    )
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("demo", help="een fictieve demoschool aanmaken")
+    p.add_argument("--db")
+    p.add_argument("--pupils", type=int, default=250)
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--if-empty", action="store_true", help="enkel als de databank nog leeg is")
+
+    p = sub.add_parser("user", help="personeelsaccounts")
+    user_sub = p.add_subparsers(dest="user_command", required=True, parser_class=_Parser)
+    add = user_sub.add_parser("add", help="een account aanmaken")
+    add.add_argument("--name", required=True, help="volledige naam")
+    add.add_argument("--role", required=True, choices=["leerkracht", "zorgteam", "directie", "clb", "beheerder"])
+    add.add_argument("--classes", default="", help="klassen van dit schooljaar, komma-gescheiden (leerkracht)")
+    add.add_argument("--username", help="aanmeldnaam (standaard afgeleid van de naam)")
+    add.add_argument("--email")
+    add.add_argument("--password", help="wachtwoord (standaard: een willekeurig, eenmalig getoond)")
+    add.add_argument("--db")
+
+    p = sub.add_parser("bench", help="prestatiemeting op een grote synthetische scholengroep")
+    p.add_argument("--out", default="bench.json")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "import":
+            from pipelines.importer import cli_import
+
+            return cli_import(args)
+        if args.command == "demo":
+            from pipelines.demo import cli_demo
+
+            return cli_demo(args)
+        if args.command == "user":
+            from pipelines.accounts import cli_user_add
+
+            return cli_user_add(args)
+        if args.command == "bench":
+            from pipelines.bench import cli_bench
+
+            return cli_bench(args)
+    except DatabaseBusyError as exc:
+        print(f"Fout: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Onderbroken.", file=sys.stderr)
+        return 2
+    return 2
