@@ -118,9 +118,7 @@ def require(user: User | None, permission: str) -> str:
         raise AccessDenied("Je bent niet aangemeld.")
     granted = scope(user, permission)
     if granted is None:
-        raise AccessDenied(
-            f"Je rol ({user.role_label}) heeft geen toegang tot: {PERMISSION_LABELS[permission]}."
-        )
+        raise AccessDenied(f"Je rol ({user.role_label}) heeft geen toegang tot: {PERMISSION_LABELS[permission]}.")
     return granted
 
 

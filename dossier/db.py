@@ -12,7 +12,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -143,10 +143,8 @@ class Database:
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
-    try:
+    with suppress(duckdb.Error):  # the transaction may already be aborted by DuckDB
         cur.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # the transaction was already aborted by DuckDB
 
 
 def get_setting(db: Database, key: str, default: str | None = None) -> str | None:

@@ -7,6 +7,7 @@ for schools without a provider.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import unicodedata
@@ -209,10 +210,8 @@ def authenticate(db: Database, username: str, password: str, today: date | None 
         ).fetchone()
     ok = False
     if row is None or not row[4]:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password or "")
-        except VerificationError:
-            pass
     else:
         try:
             ok = _hasher.verify(row[4], password or "") and bool(row[5])
