@@ -183,6 +183,12 @@ def assigned_class_ids(db: Database, user_id: int, school_year: str) -> list[int
     return [r[0] for r in rows]
 
 
+def assigned_class_ids_all(db: Database, user_id: int) -> list[int]:
+    with db.cursor() as cur:
+        rows = cur.execute("SELECT class_id FROM class_assignment WHERE user_id = ? ORDER BY class_id", [user_id])
+        return [r[0] for r in rows.fetchall()]
+
+
 def _build_user(cur, row, today: date | None) -> User:
     user_id, username, display_name, role = row
     year = current_school_year(today)

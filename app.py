@@ -1,0 +1,43 @@
+"""Leerlingendossier: sign-in gate and role-based navigation. Run with `make run`."""
+
+import streamlit as st
+
+from dossier.access import can
+from dossier.db import get_setting
+from ui import session
+from ui.db import get_db
+
+st.set_page_config(page_title="Leerlingendossier", page_icon=":material/folder_shared:", layout="wide")
+
+db = get_db()
+user = session.current_user(db)
+
+if user is None:
+    sign_in = st.Page("pages/aanmelden.py", title="Aanmelden", icon=":material/login:", default=True)
+    st.navigation([sign_in], position="hidden").run()
+    st.stop()
+
+start = st.Page("pages/start.py", title="Start", icon=":material/home:", default=True)
+pupil_list = st.Page("pages/leerlingen.py", title="Leerlingen", icon=":material/groups:")
+sections: dict[str, list] = {"Overzicht": [start, pupil_list]}
+data_pages = []
+if can(user, "roster.import") or can(user, "results.import"):
+    data_pages.append(st.Page("pages/importeren.py", title="Importeren", icon=":material/upload_file:"))
+if can(user, "admin.users"):
+    data_pages.append(st.Page("pages/beheer.py", title="Beheer", icon=":material/manage_accounts:"))
+if data_pages:
+    sections["Gegevens en beheer"] = data_pages
+
+current = st.navigation(sections)
+
+with st.sidebar:
+    school = get_setting(db, "school_name", "Leerlingendossier")
+    st.markdown(f"**{school}**")
+    if get_setting(db, "demo_mode") == "1":
+        st.caption("Demoschool: alle namen en gegevens zijn fictief.")
+    st.write(f"{user.name} · {user.role_label}")
+    if st.button("Afmelden", icon=":material/logout:", key="sign_out"):
+        session.sign_out(db)
+        st.rerun()
+
+current.run()

@@ -1,0 +1,51 @@
+"""Start: a teacher sees their classes; others see the school at a glance."""
+
+import streamlit as st
+
+from dossier import charts, pupils
+from dossier.schoolyear import current_school_year
+from ui.context import page_context
+from ui.widgets import dutch_dates
+
+db, user = page_context()
+year = current_school_year()
+
+st.title(f"Goeiedag, {user.name.split()[0]}")
+
+if user.role == "leerkracht":
+    st.subheader(f"Mijn klassen · {year}")
+    classes = pupils.list_classes(db, user, year)
+    if classes.empty:
+        st.info("Je hebt dit schooljaar nog geen klassen. Vraag de beheerder om je klassen toe te wijzen.")
+    for row in classes.itertuples():
+        with st.container(border=True):
+            st.markdown(f"### {row.name} · {row.pupils} leerlingen")
+            members = pupils.list_pupils(db, user, year, class_id=row.id, include_left=False)
+            table = dutch_dates(members, ["birth_date"])[["pupil_number", "first_name", "last_name", "birth_date"]]
+            st.dataframe(
+                table.rename(
+                    columns={
+                        "pupil_number": "Leerlingnummer",
+                        "first_name": "Voornaam",
+                        "last_name": "Naam",
+                        "birth_date": "Geboortedatum",
+                    }
+                ),
+                hide_index=True,
+            )
+else:
+    st.subheader(f"De school in een oogopslag · {year}")
+    classes = pupils.list_classes(db, user, year)
+    counts = pupils.school_counts(db, user, year)
+    cols = st.columns(4)
+    cols[0].metric("Leerlingen", counts["pupils"])
+    cols[1].metric("Klassen", counts["classes"])
+    cols[2].metric("Kleuter", int(counts["levels"].get("kleuter", 0)))
+    cols[3].metric("Lager", int(counts["levels"].get("lager", 0)))
+    if classes.empty:
+        st.info(
+            "Nog geen leerlingen voor dit schooljaar. Importeer de leerlingenlijst via **Importeren**, "
+            "of start met `make run` op een lege databank voor de demoschool."
+        )
+    else:
+        st.plotly_chart(charts.pupils_per_class(classes, year), key="pupils_per_class")

@@ -1,0 +1,1 @@
+"""Streamlit glue shared by the pages: the root connection, the signed-in user, widgets."""
