@@ -6,27 +6,30 @@ from dossier.access import can
 from dossier.db import get_setting
 from ui import session
 from ui.db import get_db
+from ui.signin import render_sign_in
 
 st.set_page_config(page_title="Leerlingendossier", page_icon=":material/folder_shared:", layout="wide")
 
 db = get_db()
 user = session.current_user(db)
 
-if user is None:
-    sign_in = st.Page("pages/aanmelden.py", title="Aanmelden", icon=":material/login:", default=True)
-    st.navigation([sign_in], position="hidden").run()
-    st.stop()
-
 start = st.Page("pages/start.py", title="Start", icon=":material/home:", default=True)
 pupil_list = st.Page("pages/leerlingen.py", title="Leerlingen", icon=":material/groups:")
 sections: dict[str, list] = {"Overzicht": [start, pupil_list]}
 data_pages = []
-if can(user, "roster.import") or can(user, "results.import"):
+if user and (can(user, "roster.import") or can(user, "results.import")):
     data_pages.append(st.Page("pages/importeren.py", title="Importeren", icon=":material/upload_file:"))
-if can(user, "admin.users"):
+if user and can(user, "admin.users"):
     data_pages.append(st.Page("pages/beheer.py", title="Beheer", icon=":material/manage_accounts:"))
 if data_pages:
     sections["Gegevens en beheer"] = data_pages
+
+if user is None:
+    # Register every page (hidden) so a deep link survives sign-in; the page itself does not run.
+    all_pages = [start, pupil_list, st.Page("pages/importeren.py"), st.Page("pages/beheer.py")]
+    st.navigation(all_pages, position="hidden")
+    render_sign_in(db)
+    st.stop()
 
 current = st.navigation(sections)
 
