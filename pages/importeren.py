@@ -42,7 +42,7 @@ for upload in uploads or []:
         chosen = st.selectbox(
             "Formaat",
             options,
-            format_func=lambda f: (
+            format_func=lambda f, detected=detected: (
                 f"automatisch ({FORMAT_LABELS.get(detected, 'niet herkend')})" if f == "auto" else FORMAT_LABELS[f]
             ),
             key=f"format_{digest}",
@@ -93,7 +93,7 @@ for upload in uploads or []:
                 data,
                 upload.name,
                 format=chosen,
-                progress=lambda share, text: bar.progress(min(max(share, 0.0), 1.0), text=text),
+                progress=lambda share, text, bar=bar: bar.progress(min(max(share, 0.0), 1.0), text=text),
             )
             bar.empty()
             if result.status == "imported":

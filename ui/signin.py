@@ -6,8 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dossier.access import ROLE_LABELS
-from dossier.db import get_setting
-from dossier.db import Database
+from dossier.db import Database, get_setting
 from ui import session
 
 
