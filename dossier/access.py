@@ -160,3 +160,12 @@ def matrix_rows() -> list[dict[str, str]]:
             row[ROLE_LABELS[role]] = SCOPE_LABELS.get(grants.get(role, ""), "–")
         rows.append(row)
     return rows
+
+
+def matrix_markdown() -> str:
+    """The policy as a Markdown table; the README embeds exactly this (a test keeps them equal)."""
+    rows = matrix_rows()
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row[c] for c in columns) + " |" for row in rows]
+    return "\n".join(lines)

@@ -116,3 +116,12 @@ def test_audit_rejects_unknown_action(db):
         db.write(lambda cur: audit.record(cur, None, "peek"))
     with db.cursor() as cur:
         assert pd.isna(cur.execute("SELECT max(id) FROM audit_log").fetchone()[0])
+
+
+def test_readme_shows_the_policy_as_enforced():
+    from pathlib import Path
+
+    from dossier.access import matrix_markdown
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    assert matrix_markdown() in readme
