@@ -1,0 +1,61 @@
+"""Reading LVS results, always within the acting user's scope (permission results.read)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dossier.access import User, pupil_scope_sql
+from dossier.db import Database
+
+# instrument -> (table, date column, columns shown)
+INSTRUMENTS: dict[str, tuple[str, str, str]] = {
+    "lvs": (
+        "lvs_result",
+        "test_date",
+        "r.test_date, r.school_year, r.grade, r.domain, r.moment, r.raw_score, r.max_score, r.percentile, r.zone,"
+        " r.zone_derived, r.remark",
+    ),
+    "avi": (
+        "avi_result",
+        "test_date",
+        "r.test_date, r.school_year, r.grade, r.moment, r.card, r.reading_time_sec, r.errors, r.card_result,"
+        " r.level_achieved, r.level_rank, r.administered_by",
+    ),
+    "dmt": (
+        "dmt_result",
+        "test_date",
+        "r.test_date, r.school_year, r.grade, r.moment, r.version, r.card1_correct, r.card1_errors,"
+        " r.card2_correct, r.card2_errors, r.card3_correct, r.card3_errors, r.norm_set, r.percentile, r.zone",
+    ),
+    "idp": (
+        "idp_result",
+        "test_date",
+        "r.test_date, r.school_year, r.test, r.area, r.part, r.score, r.max_score, r.percentage,"
+        " r.reference_percentage",
+    ),
+    "wellbeing": (
+        "wellbeing_result",
+        "observed_on",
+        "r.observed_on, r.school_year, r.scale, r.score_text, r.score, r.context, r.observer, r.remark",
+    ),
+}
+
+
+def pupil_results(db: Database, user: User, pupil_id: int) -> dict[str, pd.DataFrame]:
+    """All results of one pupil per instrument, oldest first; empty frames when out of scope."""
+    condition, params = pupil_scope_sql(user, "results.read", "r.pupil_id")
+    frames = {}
+    with db.cursor() as cur:
+        for key, (table, date_col, columns) in INSTRUMENTS.items():
+            frames[key] = cur.execute(
+                f"SELECT {columns} FROM {table} r WHERE r.pupil_id = ? AND {condition} ORDER BY r.{date_col}",
+                [pupil_id, *params],
+            ).df()
+    return frames
+
+
+def latest_zones(lvs: pd.DataFrame) -> pd.DataFrame:
+    """The most recent LVS-VCLB result per domain (from a pupil_results frame)."""
+    if lvs.empty:
+        return lvs
+    return lvs.sort_values("test_date").groupby("domain", as_index=False).last()
