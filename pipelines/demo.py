@@ -16,10 +16,12 @@ import sys
 import time
 import unicodedata
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -191,6 +193,9 @@ def cli_demo(args) -> int:
             summary = build_demo(db, pupils=args.pupils, seed=args.seed, progress=lambda m: print(m, flush=True))
         except DemoError as exc:
             print(f"Fout: {exc}", file=sys.stderr)
+            return 1
+        except duckdb.Error as exc:  # one transaction: nothing of the demo was kept
+            print(f"Fout bij het wegschrijven, er is niets opgeslagen: {exc}", file=sys.stderr)
             return 1
         print(format_summary(summary))
         return 0
@@ -558,7 +563,10 @@ class _registered:
         self.cur.register(self.name, self.frame)
 
     def __exit__(self, *exc):
-        self.cur.unregister(self.name)
+        # After a failed statement the transaction is aborted and unregister fails too; the
+        # original error must reach the caller (and the cursor, views included, is closed anyway).
+        with suppress(duckdb.Error):
+            self.cur.unregister(self.name)
 
 
 # -- small helpers ------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from dossier import instruments
 
 DOMAINS = instruments.LVS_DOMAINS
 TECHNISCH_LEZEN_MAX_GRADE = 3
+STRUGGLING_SHARE = 0.02
 LVS_MAX_SCORE = {"wiskunde": 60, "spelling": 50, "technisch_lezen": 50, "begrijpend_lezen": 40}
 MOMENTS = instruments.MOMENTS
 
@@ -103,6 +104,8 @@ class _Traits:
         ability = rng.standard_normal(n)
         # Standardised in the sample so a small school does not drift away from the norm split.
         self.ability = (ability - ability.mean()) / (ability.std() or 1.0)
+        # The weakest 2 %: the few pupils who stay in zone E and come back at every MDO.
+        self.struggling = self.ability <= np.quantile(self.ability, STRUGGLING_SHARE)
         self.domain = rng.standard_normal((n, len(DOMAINS)))
         self.trend = rng.standard_normal(n)
         reading = 0.7 * self.ability + 0.7 * self.domain[:, DOMAINS.index("technisch_lezen")]
@@ -186,6 +189,8 @@ def _lvs(enrol, traits: _Traits, rng, today, _administrator, bands) -> pd.DataFr
         + 0.12 * class_effect
         + 0.45 * rng.standard_normal(len(rows))
     )
+    stuck = traits.struggling[p] & (rng.random(len(rows)) < 0.9)
+    z[stuck] = np.minimum(z[stuck], -1.4 - 0.4 * np.abs(rng.standard_normal(int(stuck.sum()))))
     percentile = _percentile(z)
     max_score = rows["domain"].map(LVS_MAX_SCORE).to_numpy().astype(float)
     raw = np.round(max_score * np.clip(0.66 + 0.17 * z, 0.02, 1.0))
