@@ -1,0 +1,101 @@
+"""Facts about the LVS instruments that rules and charts share: zones, bands, test moments.
+
+The LVS-VCLB zone bands (A >= P75, B P50-74, C P25-49, D P11-24, E <= P10) are the published
+default; a school may set its own in the `setting` table under `zone_bands`, as JSON with the
+lower bound (inclusive) of zones A-D, e.g. {"A": 75, "B": 50, "C": 25, "D": 11}. Everything
+below D's bound is E.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+ZONES = ("A", "B", "C", "D", "E")
+ZONE_BANDS_SETTING = "zone_bands"
+DEFAULT_ZONE_BANDS: dict[str, float] = {"A": 75.0, "B": 50.0, "C": 25.0, "D": 11.0}
+
+LVS_DOMAINS = ("wiskunde", "spelling", "technisch_lezen", "begrijpend_lezen")
+MOMENTS = ("begin", "midden", "eind")
+# Months in which each test moment is normally administered (domain brief §6).
+MOMENT_MONTHS: dict[str, tuple[int, ...]] = {"begin": (9, 10), "midden": (1, 2), "eind": (5, 6)}
+MOMENT_PERIODS = {"begin": "september-oktober", "midden": "januari-februari", "eind": "mei-juni"}
+
+
+def validate_zone_bands(bands: Mapping[str, object]) -> dict[str, float]:
+    """Check a band table (lower bounds of A-D); raises ValueError with a Dutch message."""
+    if not isinstance(bands, Mapping) or set(bands) != set(ZONES[:-1]):
+        raise ValueError("De zonegrenzen moeten een ondergrens geven voor zone A, B, C en D.")
+    try:
+        values = {zone: float(bands[zone]) for zone in ZONES[:-1]}
+    except (TypeError, ValueError) as exc:
+        raise ValueError("Elke zonegrens moet een getal zijn.") from exc
+    ordered = [values[zone] for zone in ZONES[:-1]]
+    if not all(0 < v <= 100 for v in ordered):
+        raise ValueError("Elke zonegrens moet tussen 0 en 100 liggen.")
+    if any(a <= b for a, b in zip(ordered, ordered[1:], strict=False)):
+        raise ValueError("De zonegrenzen moeten dalen: A hoger dan B, B hoger dan C, C hoger dan D.")
+    return values
+
+
+def parse_zone_bands(text: str | None) -> dict[str, float]:
+    if not text:
+        return dict(DEFAULT_ZONE_BANDS)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError("De zonegrenzen zijn geen geldige JSON.") from exc
+    return validate_zone_bands(data)
+
+
+def load_zone_bands(cur) -> dict[str, float]:
+    """The school's band table (setting `zone_bands`), or the default when unset or invalid.
+
+    An invalid setting must not block every import; the settings screen validates on save.
+    """
+    row = cur.execute("SELECT value FROM setting WHERE key = ?", [ZONE_BANDS_SETTING]).fetchone()
+    try:
+        return parse_zone_bands(row[0] if row else None)
+    except ValueError:
+        return dict(DEFAULT_ZONE_BANDS)
+
+
+def zone_bands(db) -> dict[str, float]:
+    with db.cursor() as cur:
+        return load_zone_bands(cur)
+
+
+def zone_for_percentile(percentile: float, bands: Mapping[str, float] | None = None) -> str:
+    bands = bands or DEFAULT_ZONE_BANDS
+    for zone in ZONES[:-1]:
+        if percentile >= bands[zone]:
+            return zone
+    return ZONES[-1]
+
+
+def zones_for_percentiles(percentiles: pd.Series, bands: Mapping[str, float] | None = None) -> pd.Series:
+    """Vectorised `zone_for_percentile`; missing percentiles give a missing zone."""
+    bands = bands or DEFAULT_ZONE_BANDS
+    values = pd.to_numeric(percentiles, errors="coerce").astype("float64").to_numpy()
+    conditions = [values >= bands[zone] for zone in ZONES[:-1]]
+    zones = np.select(conditions, list(ZONES[:-1]), default=ZONES[-1]).astype(object)
+    zones[np.isnan(values)] = None
+    return pd.Series(zones, index=percentiles.index, dtype="str")
+
+
+def describe_zone_bands(bands: Mapping[str, float] | None = None) -> str:
+    """'A ≥ 75, B 50-74, ...' for legends and messages."""
+    bands = bands or DEFAULT_ZONE_BANDS
+
+    def below(x: float) -> str:  # the highest value still under a bound: 74 under 75
+        return f"{x - 1:g}" if float(x).is_integer() else f"<{x:g}"
+
+    parts = [f"A ≥ {bands['A']:g}"]
+    for upper, zone in zip(ZONES[:-2], ZONES[1:-1], strict=True):
+        parts.append(f"{zone} {bands[zone]:g}-{below(bands[upper])}")
+    e = below(bands["D"])
+    parts.append(f"E ≤ {e}" if not e.startswith("<") else f"E {e}")
+    return ", ".join(parts)
