@@ -27,6 +27,7 @@ ACTIONS = (
     "sign-in-failed",
     "sign-out",
     "account",
+    "dismiss",
 )
 
 

@@ -1,0 +1,615 @@
+"""Class and school dashboards: aggregates computed in DuckDB SQL, always within the acting user's scope.
+
+Class queries need permission `dashboard.class` (a teacher: own classes only) and resolve the class
+inside the same scope condition, so a crafted class id of another class gives the same Dutch
+refusal as an unknown one. School queries need `dashboard.school`.
+
+Every aggregate carries its group size `n`. Groups smaller than `MIN_GROUP_SIZE` are suppressed
+(numbers set to missing, `suppressed` true) when the figures leave the app (`export=True`) or
+when the user has no access to the pupils behind them; roles that can open those pupils anyway
+see the small groups, because hiding them would protect nothing.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from dossier.access import ALL, AccessDenied, User, class_scope_sql, pupil_scope_sql, require, scope
+from dossier.db import Database
+from dossier.instruments import LVS_DOMAINS, MOMENTS, ZONES, load_zone_bands
+from dossier.labels import STICORDI
+from dossier.schoolyear import is_school_year, school_year_of, shift
+
+MIN_GROUP_SIZE = 5
+
+# The AVI scale in order; avi_result.level_rank indexes it (0 = AVI-Start ... 11 = AVI-Plus).
+AVI_LEVELS = ("AVI-Start", "M3", "E3", "M4", "E4", "M5", "E5", "M6", "E6", "M7", "E7", "AVI-Plus")
+
+NO_CLASS = "Deze klas bestaat niet of valt buiten jouw klassen."
+
+# SQL snippets shared by the queries below; they only use column names, never user input.
+MOMENT_ORDER_SQL = "list_position(['begin', 'midden', 'eind'], {col})"
+DOMAIN_ORDER_SQL = "list_position(['wiskunde', 'spelling', 'technisch_lezen', 'begrijpend_lezen'], {col})"
+ZONE_POS_SQL = "list_position(['A', 'B', 'C', 'D', 'E'], {col})"
+# Expected AVI rank for a grade: M(g+2) mid-year, E(g+2) at year end; at the start of the year
+# the end level of the previous grade. Capped at AVI-Plus.
+EXPECTED_AVI_SQL = (
+    "least(11, greatest(0, CASE {moment} WHEN 'begin' THEN 2 * {grade} - 2"
+    " WHEN 'midden' THEN 2 * {grade} - 1 ELSE 2 * {grade} END))"
+)
+AVI_LEVELS_SQL = "[" + ", ".join(f"'{level}'" for level in AVI_LEVELS) + "]"
+
+
+class DashboardError(ValueError):
+    """Unusable input for a dashboard query; the message is Dutch."""
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def norm_shares(bands: Mapping[str, float]) -> dict[str, float]:
+    """The share of the norm population per zone implied by the band table.
+
+    Percentiles are whole numbers, so E (below D's bound of 11) holds P1-P10: 10 %, and D holds
+    P11-P24 next to it: 15 %. With the default bands this is the published 25/25/25/15/10 split.
+    """
+    shares = {
+        "A": 100 - bands["A"],
+        "B": bands["A"] - bands["B"],
+        "C": bands["B"] - bands["C"],
+        "D": bands["C"] - (bands["D"] - 1),
+        "E": bands["D"] - 1,
+    }
+    return {zone: value / 100 for zone, value in shares.items()}
+
+
+def _class_id(value: object) -> int:
+    """A class id as passed by a page or URL; anything else is refused like an unknown class."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        ident = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        ident = int(value.strip())
+    else:
+        raise AccessDenied(NO_CLASS)
+    if not 0 < ident < 2**31:
+        raise AccessDenied(NO_CLASS)
+    return ident
+
+
+def resolve_class(cur, user: User, class_id: object) -> dict:
+    """With an open cursor: the class row, or AccessDenied when it does not exist or is outside the user's scope."""
+    ident = _class_id(class_id)
+    condition, params = class_scope_sql(user, "dashboard.class", "c.id")
+    row = cur.execute(
+        f"SELECT c.id, c.name, c.school_year, c.level, c.grade FROM class c WHERE c.id = ? AND {condition}",
+        [ident, *params],
+    ).fetchone()
+    if row is None:
+        raise AccessDenied(NO_CLASS)
+    return dict(zip(("id", "name", "school_year", "level", "grade"), row, strict=True))
+
+
+def _members_cte(user: User) -> tuple[str, list]:
+    """CTE `members`: pupils enrolled in class ? (the class id is the first parameter after these)."""
+    class_cond, class_params = class_scope_sql(user, "dashboard.class", "c.id")
+    pupil_cond, pupil_params = pupil_scope_sql(user, "dashboard.class", "e.pupil_id")
+    sql = f"""
+        members AS (
+            SELECT e.pupil_id, e.class_id, c.school_year, e.entry_date, e.leave_date
+            FROM enrolment e JOIN class c ON c.id = e.class_id
+            WHERE c.id = ? AND {class_cond} AND {pupil_cond}
+        )"""
+    return sql, [*class_params, *pupil_params]
+
+
+def _run(cur, sql: str, params: list) -> pd.DataFrame:
+    return cur.execute(sql, params).df()
+
+
+def _full_access(user: User, permission: str) -> bool:
+    return scope(user, permission) == ALL
+
+
+def suppress_small_groups(frame: pd.DataFrame, columns: list[str], *, hide: bool) -> pd.DataFrame:
+    """Blank n and `columns` of groups with n < MIN_GROUP_SIZE when `hide`; always adds `suppressed`."""
+    frame = frame.copy()
+    small = (frame["n"] < MIN_GROUP_SIZE).to_numpy(dtype=bool) if hide else np.zeros(len(frame), dtype=bool)
+    if hide:
+        # Nullable types whether or not a group is small, so the columns' types never depend on the data.
+        for col in [*columns, "n"]:
+            frame[col] = frame[col].astype("Int64" if col == "n" or col.startswith("count") else "Float64")
+            frame.loc[small, col] = pd.NA
+    frame["suppressed"] = small
+    return frame
+
+
+def _moment(value: object, default_year: str) -> tuple[str, str]:
+    """('2025-2026', 'begin') from 'begin' (the class's year) or a (school_year, moment) pair."""
+    if isinstance(value, str):
+        year, moment = default_year, value
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        year, moment = value
+    else:
+        raise DashboardError("Kies een toetsmoment: begin, midden of eind (met een schooljaar).")
+    if not isinstance(moment, str) or moment not in MOMENTS:
+        raise DashboardError(f"Onbekend toetsmoment {moment!r}: kies begin, midden of eind.")
+    if not isinstance(year, str) or not is_school_year(year):
+        raise DashboardError(f"Onbekend schooljaar {year!r}: schrijf het als 2025-2026.")
+    return year, moment
+
+
+def _school_year(value: object) -> str:
+    if not isinstance(value, str) or not is_school_year(value):
+        raise DashboardError(f"Onbekend schooljaar {value!r}: schrijf het als 2025-2026.")
+    return value
+
+
+def _domain(value: object) -> str:
+    if value not in LVS_DOMAINS:
+        raise DashboardError(f"Onbekend domein {value!r}: kies uit {', '.join(LVS_DOMAINS)}.")
+    return value  # type: ignore[return-value]
+
+
+# -- class dashboard -------------------------------------------------------------------
+
+
+def class_info(db: Database, user: User, class_id: object) -> dict:
+    """id, name, school_year, level, grade of a class in the user's dashboard scope."""
+    with db.cursor() as cur:
+        return resolve_class(cur, user, class_id)
+
+
+def class_overview(db: Database, user: User, class_id: object, *, history: int = 1) -> pd.DataFrame:
+    """One row per pupil × (domain, school_year, moment) at which the class's pupils were tested.
+
+    Covers the class's school year and `history` years before it. A pupil without a result at a
+    tested moment gets a row with a missing zone, so the heatmap shows the gap.
+    Columns: pupil_id, pupil_number, first_name, last_name, left_school, domain, school_year,
+    moment, moment_order, zone, percentile, test_date, grade.
+    """
+    if isinstance(history, bool) or not isinstance(history, int) or not 0 <= history <= 10:
+        raise DashboardError("Het aantal vorige schooljaren moet tussen 0 en 10 liggen.")
+    members, params = _members_cte(user)
+    with db.cursor() as cur:
+        info = resolve_class(cur, user, class_id)
+        first_year = shift(info["school_year"], -history)
+        return _run(
+            cur,
+            f"""
+            WITH {members},
+            res AS (
+                SELECT r.pupil_id, r.domain, r.school_year, r.moment, r.zone, r.percentile, r.test_date, r.grade
+                FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
+                WHERE r.school_year BETWEEN ? AND ?
+            ),
+            cells AS (SELECT DISTINCT domain, school_year, moment FROM res)
+            SELECT p.id AS pupil_id, p.pupil_number, p.first_name, p.last_name,
+                   m.leave_date IS NOT NULL AS left_school,
+                   c.domain, c.school_year, c.moment, {MOMENT_ORDER_SQL.format(col="c.moment")} AS moment_order,
+                   r.zone, r.percentile, r.test_date, r.grade
+            FROM members m
+            JOIN pupil p ON p.id = m.pupil_id
+            CROSS JOIN cells c
+            LEFT JOIN res r ON r.pupil_id = m.pupil_id AND r.domain = c.domain
+                AND r.school_year = c.school_year AND r.moment = c.moment
+            ORDER BY p.last_name, p.first_name, p.id, {DOMAIN_ORDER_SQL.format(col="c.domain")},
+                     c.school_year, moment_order
+            """,
+            [info["id"], *params, first_year, info["school_year"]],
+        )
+
+
+def zone_distribution(db: Database, user: User, class_id: object, *, export: bool = False) -> pd.DataFrame:
+    """Per domain × moment of the class's school year and zone: count, n, share, norm_share.
+
+    Also the group's median percentile. `export=True` suppresses groups smaller than 5.
+    """
+    members, params = _members_cte(user)
+    with db.cursor() as cur:
+        info = resolve_class(cur, user, class_id)
+        bands = load_zone_bands(cur)
+        frame = _run(
+            cur,
+            f"""
+            WITH {members},
+            res AS (
+                SELECT r.domain, r.school_year, r.moment, r.zone, r.percentile
+                FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
+                WHERE r.school_year = ?
+            ),
+            totals AS (
+                SELECT domain, school_year, moment, count(*) AS n, median(percentile) AS median_percentile
+                FROM res GROUP BY ALL
+            ),
+            counts AS (SELECT domain, school_year, moment, zone, count(*) AS count FROM res GROUP BY ALL)
+            SELECT t.domain, t.school_year, t.moment, {MOMENT_ORDER_SQL.format(col="t.moment")} AS moment_order,
+                   z.zone, coalesce(c.count, 0) AS count, t.n, coalesce(c.count, 0) / t.n AS share,
+                   t.median_percentile
+            FROM totals t
+            CROSS JOIN (SELECT unnest(['A', 'B', 'C', 'D', 'E']) AS zone) z
+            LEFT JOIN counts c ON c.domain = t.domain AND c.school_year = t.school_year
+                AND c.moment = t.moment AND c.zone = z.zone
+            ORDER BY {DOMAIN_ORDER_SQL.format(col="t.domain")}, moment_order, z.zone
+            """,
+            [info["id"], *params, info["school_year"]],
+        )
+    frame["norm_share"] = frame["zone"].map(norm_shares(bands)).astype("float64")
+    return suppress_small_groups(frame, ["count", "share", "median_percentile"], hide=export)
+
+
+def _growth_cte(user: User) -> tuple[str, list]:
+    members, params = _members_cte(user)
+    sql = f"""
+        {members},
+        f AS (SELECT pupil_id, domain, zone, percentile FROM lvs_result WHERE school_year = ? AND moment = ?),
+        t AS (SELECT pupil_id, domain, zone, percentile FROM lvs_result WHERE school_year = ? AND moment = ?),
+        growth AS (
+            SELECT m.pupil_id, m.leave_date, f.domain,
+                   f.zone AS zone_from, t.zone AS zone_to,
+                   -- positive = moved up towards A
+                   {ZONE_POS_SQL.format(col="f.zone")} - {ZONE_POS_SQL.format(col="t.zone")} AS zone_change,
+                   f.percentile AS percentile_from, t.percentile AS percentile_to,
+                   t.percentile - f.percentile AS percentile_change
+            FROM members m
+            JOIN f ON f.pupil_id = m.pupil_id
+            JOIN t ON t.pupil_id = m.pupil_id AND t.domain = f.domain
+        )"""
+    return sql, params
+
+
+def _growth_params(cur, user: User, class_id: object, from_moment: object, to_moment: object) -> tuple[dict, list]:
+    info = resolve_class(cur, user, class_id)
+    start = _moment(from_moment, info["school_year"])
+    end = _moment(to_moment, info["school_year"])
+    _, params = _members_cte(user)
+    return info, [info["id"], *params, *start, *end]
+
+
+def growth(db: Database, user: User, class_id: object, from_moment: object, to_moment: object) -> pd.DataFrame:
+    """Per pupil and domain tested at both moments: zone_from/zone_to, zone_change (+ = up), percentile change.
+
+    A moment is 'begin'/'midden'/'eind' in the class's school year, or a (school_year, moment) pair.
+    """
+    cte, _ = _growth_cte(user)
+    with db.cursor() as cur:
+        _, params = _growth_params(cur, user, class_id, from_moment, to_moment)
+        return _run(
+            cur,
+            f"""
+            WITH {cte}
+            SELECT g.pupil_id, p.pupil_number, p.first_name, p.last_name, g.leave_date IS NOT NULL AS left_school,
+                   g.domain, g.zone_from, g.zone_to, g.zone_change,
+                   g.percentile_from, g.percentile_to, g.percentile_change
+            FROM growth g JOIN pupil p ON p.id = g.pupil_id
+            ORDER BY {DOMAIN_ORDER_SQL.format(col="g.domain")}, p.last_name, p.first_name, p.id
+            """,
+            params,
+        )
+
+
+def growth_distribution(
+    db: Database, user: User, class_id: object, from_moment: object, to_moment: object, *, export: bool = False
+) -> pd.DataFrame:
+    """The class's distribution of change per domain: zone_change, count, n, share, median_percentile_change.
+
+    n and the median percentile change are per domain (pupils tested at both moments).
+    """
+    cte, _ = _growth_cte(user)
+    with db.cursor() as cur:
+        _, params = _growth_params(cur, user, class_id, from_moment, to_moment)
+        frame = _run(
+            cur,
+            f"""
+            WITH {cte},
+            per_domain AS (
+                SELECT domain, count(*) AS n, median(percentile_change) AS median_percentile_change
+                FROM growth GROUP BY domain
+            ),
+            per_change AS (SELECT domain, zone_change, count(*) AS count FROM growth GROUP BY ALL)
+            SELECT c.domain, c.zone_change, c.count, d.n, c.count / d.n AS share, d.median_percentile_change
+            FROM per_change c JOIN per_domain d USING (domain)
+            ORDER BY {DOMAIN_ORDER_SQL.format(col="c.domain")}, c.zone_change DESC
+            """,
+            params,
+        )
+    return suppress_small_groups(frame, ["count", "share", "median_percentile_change"], hide=export)
+
+
+def avi_vs_expected(db: Database, user: User, class_id: object) -> pd.DataFrame:
+    """Per pupil and AVI moment of the class's year: level reached (highest card) against the expected level.
+
+    Columns: pupil_id, pupil_number, first_name, last_name, school_year, moment, grade, test_date,
+    level_rank, level, expected_rank, expected_level, steps (reached − expected; negative = behind).
+    """
+    members, params = _members_cte(user)
+    expected = EXPECTED_AVI_SQL.format(moment="a.moment", grade="a.grade")
+    with db.cursor() as cur:
+        info = resolve_class(cur, user, class_id)
+        return _run(
+            cur,
+            f"""
+            WITH {members},
+            a AS (
+                SELECT r.pupil_id, r.school_year, r.moment, max(r.grade) AS grade,
+                       max(r.level_rank) AS level_rank, max(r.test_date) AS test_date
+                FROM avi_result r JOIN members m ON m.pupil_id = r.pupil_id
+                WHERE r.school_year = ?
+                GROUP BY ALL
+            )
+            SELECT a.pupil_id, p.pupil_number, p.first_name, p.last_name, a.school_year, a.moment,
+                   {MOMENT_ORDER_SQL.format(col="a.moment")} AS moment_order, a.grade, a.test_date,
+                   a.level_rank, {AVI_LEVELS_SQL}[a.level_rank + 1] AS level,
+                   {expected} AS expected_rank, {AVI_LEVELS_SQL}[{expected} + 1] AS expected_level,
+                   a.level_rank - {expected} AS steps
+            FROM a JOIN pupil p ON p.id = a.pupil_id
+            ORDER BY moment_order, p.last_name, p.first_name, p.id
+            """,
+            [info["id"], *params, info["school_year"]],
+        )
+
+
+def dmt_cards(db: Database, user: User, class_id: object) -> pd.DataFrame:
+    """Per pupil and DMT moment of the class's year: words correct and errors per card, total, percentile, zone."""
+    members, params = _members_cte(user)
+    with db.cursor() as cur:
+        info = resolve_class(cur, user, class_id)
+        return _run(
+            cur,
+            f"""
+            WITH {members}
+            SELECT r.pupil_id, p.pupil_number, p.first_name, p.last_name, r.school_year, r.moment,
+                   {MOMENT_ORDER_SQL.format(col="r.moment")} AS moment_order, r.test_date, r.grade,
+                   r.card1_correct, r.card2_correct, r.card3_correct,
+                   r.card1_errors, r.card2_errors, r.card3_errors,
+                   coalesce(r.card1_correct, 0) + coalesce(r.card2_correct, 0) + coalesce(r.card3_correct, 0)
+                       AS total_correct,
+                   r.percentile, r.zone
+            FROM dmt_result r JOIN members m ON m.pupil_id = r.pupil_id JOIN pupil p ON p.id = r.pupil_id
+            WHERE r.school_year = ?
+            ORDER BY moment_order, p.last_name, p.first_name, p.id
+            """,
+            [info["id"], *params, info["school_year"]],
+        )
+
+
+def wellbeing(db: Database, user: User, class_id: object) -> pd.DataFrame:
+    """Leuven scale observations (welbevinden, betrokkenheid) of the class's pupils in its school year."""
+    members, params = _members_cte(user)
+    with db.cursor() as cur:
+        info = resolve_class(cur, user, class_id)
+        return _run(
+            cur,
+            f"""
+            WITH {members}
+            SELECT r.pupil_id, p.pupil_number, p.first_name, p.last_name, r.school_year, r.observed_on,
+                   r.scale, r.score_text, r.score, r.context, r.observer
+            FROM wellbeing_result r JOIN members m ON m.pupil_id = r.pupil_id JOIN pupil p ON p.id = r.pupil_id
+            WHERE r.school_year = ?
+            ORDER BY r.scale, r.observed_on, p.last_name, p.first_name, p.id
+            """,
+            [info["id"], *params, info["school_year"]],
+        )
+
+
+# Care: a measure's current state follows from its latest evaluation (the same derivation as
+# dossier.care: a stopzetten ends it, otherwise the latest evaluation sets the next date).
+MEASURE_STATE_CTE = """
+    measure_state AS (
+        SELECT ms.id, ms.pupil_id, ms.category, ms.description, ms.start_date,
+               coalesce(l.decision = 'stopzetten', false) AS stopped,
+               CASE WHEN l.decision = 'stopzetten' THEN l.evaluated_on ELSE ms.end_date END AS effective_end,
+               CASE WHEN l.id IS NULL THEN ms.evaluation_date
+                    WHEN l.decision = 'stopzetten' THEN NULL
+                    ELSE l.next_evaluation_date END AS next_evaluation,
+               l.evaluated_on AS last_evaluated_on, l.decision AS last_decision
+        FROM measure ms
+        LEFT JOIN (
+            SELECT * FROM measure_evaluation
+            QUALIFY row_number() OVER (PARTITION BY measure_id ORDER BY id DESC) = 1
+        ) l ON l.measure_id = ms.id
+    )"""
+
+
+def _category_label_sql(col: str) -> str:
+    cases = " ".join(f"WHEN '{code}' THEN '{label}'" for code, label in STICORDI.items())
+    return f"CASE {col} {cases} ELSE {col} END"
+
+
+def care_overview(db: Database, user: User, class_id: object, *, today: date | None = None) -> pd.DataFrame:
+    """Per pupil of the class: open care phase (0 = none open) and active measures on `today`.
+
+    Columns: pupil_id, pupil_number, first_name, last_name, phase, phase_start, active_measures,
+    measures (list of 'categorie: omschrijving'), next_due_date, overdue_measures.
+    """
+    today = today or date.today()
+    require(user, "care.read")
+    members, params = _members_cte(user)
+    care_cond, care_params = pupil_scope_sql(user, "care.read", "m.pupil_id")
+    with db.cursor() as cur:
+        info = resolve_class(cur, user, class_id)
+        return _run(
+            cur,
+            f"""
+            WITH {members}, {MEASURE_STATE_CTE},
+            phase AS (
+                SELECT pupil_id, arg_max(phase, start_date) AS phase, max(start_date) AS phase_start
+                FROM care_phase WHERE start_date <= ?::DATE AND (end_date IS NULL OR end_date >= ?::DATE)
+                GROUP BY pupil_id
+            ),
+            meas AS (
+                SELECT pupil_id, count(*) AS active_measures,
+                       list({_category_label_sql("category")} || ': ' || description ORDER BY start_date, id)
+                           AS measures,
+                       min(next_evaluation) AS next_due_date,
+                       count(*) FILTER (WHERE next_evaluation < ?::DATE) AS overdue_measures
+                FROM measure_state
+                WHERE start_date <= ?::DATE AND (effective_end IS NULL OR effective_end >= ?::DATE)
+                GROUP BY pupil_id
+            )
+            SELECT m.pupil_id, p.pupil_number, p.first_name, p.last_name,
+                   coalesce(ph.phase, 0) AS phase, ph.phase_start,
+                   coalesce(me.active_measures, 0) AS active_measures, coalesce(me.measures, []) AS measures,
+                   me.next_due_date, coalesce(me.overdue_measures, 0) AS overdue_measures
+            FROM members m JOIN pupil p ON p.id = m.pupil_id
+            LEFT JOIN phase ph ON ph.pupil_id = m.pupil_id
+            LEFT JOIN meas me ON me.pupil_id = m.pupil_id
+            WHERE m.leave_date IS NULL AND {care_cond}
+            ORDER BY phase DESC, p.last_name, p.first_name, p.id
+            """,
+            [info["id"], *params, today, today, today, today, today, *care_params],
+        )
+
+
+# -- school view -----------------------------------------------------------------------
+
+
+def _school_scope(user: User) -> tuple[str, list, bool]:
+    """The pupil condition for school aggregates and whether small groups must be hidden."""
+    require(user, "dashboard.school")
+    # A role may get the school view without reading every pupil: then small groups would
+    # single out pupils it cannot open, so those are hidden.
+    condition, params = pupil_scope_sql(user, "dashboard.school", "r.pupil_id")
+    return condition, params, not _full_access(user, "results.read")
+
+
+def school_trends(db: Database, user: User, *, export: bool = False) -> pd.DataFrame:
+    """Per grade × domain × school_year × moment: n, n_d_e, share_d_e, median_percentile (LVS-VCLB)."""
+    condition, params, hide = _school_scope(user)
+    with db.cursor() as cur:
+        frame = _run(
+            cur,
+            f"""
+            SELECT r.grade, r.domain, r.school_year, r.moment,
+                   {MOMENT_ORDER_SQL.format(col="r.moment")} AS moment_order,
+                   count(*) AS n,
+                   count(*) FILTER (WHERE r.zone IN ('D', 'E')) AS n_d_e,
+                   count(*) FILTER (WHERE r.zone IN ('D', 'E')) / count(*) AS share_d_e,
+                   median(r.percentile) AS median_percentile
+            FROM lvs_result r
+            WHERE {condition}
+            GROUP BY r.grade, r.domain, r.school_year, r.moment
+            ORDER BY r.grade, {DOMAIN_ORDER_SQL.format(col="r.domain")}, r.school_year, moment_order
+            """,
+            params,
+        )
+    return suppress_small_groups(frame, ["n_d_e", "share_d_e", "median_percentile"], hide=hide or export)
+
+
+def cohorts(db: Database, user: User, domain: str, *, export: bool = False) -> pd.DataFrame:
+    """A domain followed per cohort through the grades.
+
+    A cohort is the school year a pupil entered L1, derived from the pupil's earliest enrolment
+    in a lager class (school year minus grade − 1), so later arrivals join their cohort and a
+    pupil who repeats a year stays in the cohort they started with.
+    Columns: cohort ('2024-2025'), school_year, grade, moment, n, n_d_e, share_d_e, median_percentile.
+    """
+    domain = _domain(domain)
+    condition, params, hide = _school_scope(user)
+    with db.cursor() as cur:
+        frame = _run(
+            cur,
+            f"""
+            WITH first_lager AS (
+                SELECT e.pupil_id,
+                       arg_min(CAST(left(e.school_year, 4) AS INTEGER) - (c.grade - 1), e.school_year) AS l1_start
+                FROM enrolment e JOIN class c ON c.id = e.class_id
+                WHERE c.level = 'lager'
+                GROUP BY e.pupil_id
+            )
+            SELECT printf('%d-%d', f.l1_start, f.l1_start + 1) AS cohort, r.school_year, r.grade, r.moment,
+                   {MOMENT_ORDER_SQL.format(col="r.moment")} AS moment_order,
+                   count(*) AS n,
+                   count(*) FILTER (WHERE r.zone IN ('D', 'E')) AS n_d_e,
+                   count(*) FILTER (WHERE r.zone IN ('D', 'E')) / count(*) AS share_d_e,
+                   median(r.percentile) AS median_percentile
+            FROM lvs_result r JOIN first_lager f ON f.pupil_id = r.pupil_id
+            WHERE r.domain = ? AND {condition}
+            GROUP BY f.l1_start, r.school_year, r.grade, r.moment
+            ORDER BY cohort, r.school_year, moment_order
+            """,
+            [domain, *params],
+        )
+    return suppress_small_groups(frame, ["n_d_e", "share_d_e", "median_percentile"], hide=hide or export)
+
+
+def compare_classes(
+    db: Database, user: User, school_year: str, domain: str, moment: str, *, export: bool = False
+) -> pd.DataFrame:
+    """Classes side by side at one moment: n, count per zone (count_A … count_E), share_d_e, median_percentile.
+
+    The class is the pupil's enrolment in that school year.
+    """
+    year = _school_year(school_year)
+    domain = _domain(domain)
+    if moment not in MOMENTS:
+        raise DashboardError(f"Onbekend toetsmoment {moment!r}: kies begin, midden of eind.")
+    condition, params, hide = _school_scope(user)
+    zone_counts = ", ".join(f"count(*) FILTER (WHERE r.zone = '{z}') AS count_{z}" for z in ZONES)
+    with db.cursor() as cur:
+        frame = _run(
+            cur,
+            f"""
+            SELECT c.id AS class_id, c.name AS class_name, c.level, c.grade,
+                   count(*) AS n, {zone_counts},
+                   count(*) FILTER (WHERE r.zone IN ('D', 'E')) / count(*) AS share_d_e,
+                   median(r.percentile) AS median_percentile
+            FROM lvs_result r
+            JOIN enrolment e ON e.pupil_id = r.pupil_id AND e.school_year = r.school_year
+            JOIN class c ON c.id = e.class_id
+            WHERE r.school_year = ? AND r.domain = ? AND r.moment = ? AND {condition}
+            GROUP BY c.id, c.name, c.level, c.grade
+            ORDER BY c.grade, c.name
+            """,
+            [year, domain, moment, *params],
+        )
+    counts = [f"count_{z}" for z in ZONES]
+    return suppress_small_groups(frame, [*counts, "share_d_e", "median_percentile"], hide=hide or export)
+
+
+def care_phase_counts(
+    db: Database, user: User, school_year: str | None = None, *, today: date | None = None, export: bool = False
+) -> pd.DataFrame:
+    """Per grade (level, grade) and care phase 0-3: pupils in that phase, n enrolled, share.
+
+    The phase is the one open on `today`, or on the last day of a past school year. Phase 0
+    counts pupils without an open phase of 1 or higher. Pupils who left are not counted.
+    """
+    today = today or date.today()
+    year = _school_year(school_year or school_year_of(today))
+    require(user, "dashboard.school")
+    condition, params = pupil_scope_sql(user, "dashboard.school", "e.pupil_id")
+    hide = not _full_access(user, "care.read") or export
+    on_day = min(today, date(int(year[5:]), 8, 31))
+    with db.cursor() as cur:
+        frame = _run(
+            cur,
+            f"""
+            WITH pupils AS (
+                SELECT e.pupil_id, c.level, c.grade
+                FROM enrolment e JOIN class c ON c.id = e.class_id
+                WHERE e.school_year = ? AND e.leave_date IS NULL AND {condition}
+            ),
+            open_phase AS (
+                SELECT pupil_id, arg_max(phase, start_date) AS phase
+                FROM care_phase WHERE start_date <= ?::DATE AND (end_date IS NULL OR end_date >= ?::DATE)
+                GROUP BY pupil_id
+            ),
+            per_pupil AS (
+                SELECT p.level, p.grade, coalesce(o.phase, 0) AS phase
+                FROM pupils p LEFT JOIN open_phase o ON o.pupil_id = p.pupil_id
+            ),
+            totals AS (SELECT level, grade, count(*) AS n FROM per_pupil GROUP BY ALL),
+            counts AS (SELECT level, grade, phase, count(*) AS count FROM per_pupil GROUP BY ALL)
+            SELECT t.level, t.grade, ph.phase, coalesce(c.count, 0) AS count, t.n, coalesce(c.count, 0) / t.n AS share
+            FROM totals t CROSS JOIN (SELECT unnest([0, 1, 2, 3]) AS phase) ph
+            LEFT JOIN counts c ON c.level = t.level AND c.grade = t.grade AND c.phase = ph.phase
+            ORDER BY list_position(['kleuter', 'lager', 'secundair'], t.level), t.grade, ph.phase
+            """,
+            [year, *params, on_day, on_day],
+        )
+    return suppress_small_groups(frame, ["count", "share"], hide=hide)
