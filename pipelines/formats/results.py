@@ -68,8 +68,11 @@ def resolve_pupils(
     found = found.set_index("_row").reindex(typed.index)
     ids = typed[id_col]
     unknown = (ids.notna() & found["pupil_id"].isna()).to_numpy(dtype=bool)
-    if unknown.any():
-        rows = typed.index[unknown]
+    already = np.array([findings.has_error(int(r), id_col) for r in typed.index[unknown]], dtype=bool)
+    report = unknown.copy()
+    report[np.flatnonzero(unknown)[already]] = False  # a malformed id is reported once
+    if report.any():
+        rows = typed.index[report]
         findings.add_rows(
             ERROR, rows, id_col, [f"leerling {v} staat niet in de leerlingenlijst" for v in ids.loc[rows]]
         )
