@@ -43,8 +43,8 @@ MAY_WRITE = {
 VISIBILITIES = ("team", "zorgteam", "directie")
 
 
-@pytest.fixture(scope="session")
-def school_template(tmp_path_factory):
+@pytest.fixture(scope="session", name="school_template")
+def school_template_fixture(tmp_path_factory):
     """One school with signed-in users, built once: argon2 hashing makes make_school slow."""
     path = tmp_path_factory.mktemp("school") / "template.duckdb"
     database = Database(path)
@@ -56,8 +56,8 @@ def school_template(tmp_path_factory):
     return path, built, users
 
 
-@pytest.fixture
-def db(tmp_path, school_template):
+@pytest.fixture(name="db")
+def db_fixture(tmp_path, school_template):
     """A fresh copy of the template file per test (overrides conftest's empty database)."""
     target = tmp_path / "dossier.duckdb"
     shutil.copyfile(school_template[0], target)
@@ -66,13 +66,13 @@ def db(tmp_path, school_template):
     database.close()
 
 
-@pytest.fixture
-def school(school_template):
+@pytest.fixture(name="school")
+def school_fixture(school_template):
     return school_template[1]
 
 
-@pytest.fixture
-def users(school_template):
+@pytest.fixture(name="users")
+def users_fixture(school_template):
     """username -> the User that dossier.users.authenticate gave in the template."""
     return school_template[2]
 
