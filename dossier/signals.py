@@ -292,7 +292,7 @@ def _wellbeing_low_query(t: Mapping[str, object]) -> tuple[str, list]:
                to_json(struct_pack(schaal := scale, score := score_text, observatiedatum := observed_on))::VARCHAR
                    AS basis
         FROM (
-            SELECT w.*, tg.class_id,
+            SELECT w.pupil_id, tg.class_id, w.scale, w.score_text, w.score, w.observed_on, w.context,
                    row_number() OVER (PARTITION BY w.pupil_id, w.scale ORDER BY w.observed_on DESC, w.id DESC) AS k
             FROM wellbeing_result w JOIN targets tg ON tg.pupil_id = w.pupil_id AND w.school_year = tg.school_year
         )
