@@ -14,16 +14,18 @@ import numbers
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+import duckdb
 import pandas as pd
 
 from dossier import audit, labels
 from dossier.access import AccessDenied, User, can, pupil_scope_sql, require
-from dossier.db import Database
+from dossier.db import Database, DatabaseConflictError
 from dossier.forms import FORM, MAX_SHORT, FormError, validate_registration, validate_withdrawal
 from dossier.schoolyear import school_year_of
 
 OUT_OF_SCOPE = "Deze leerling bestaat niet of valt buiten jouw klassen."
 NOT_FOUND = "Deze registratie bestaat niet of je mag ze niet lezen."
+CONCURRENT = "Iemand anders wijzigde deze registratie tegelijk met jou. Open ze opnieuw en probeer nog eens."
 MAX_PDF_BYTES = 20 * 1024 * 1024
 
 VISIBILITIES = tuple(labels.VISIBILITIES)
@@ -334,6 +336,20 @@ def _require_change(cur, user: User, current: Mapping) -> None:
         raise AccessDenied("Enkel de auteur, het zorgteam of de directie kan deze registratie wijzigen.")
 
 
+def _write_version(db: Database, fn):
+    """db.write for a new version: losing a race for the same version number gets a Dutch message.
+
+    UNIQUE (registration_id, version) makes the second of two simultaneous corrections fail,
+    at its insert or at commit; retrying blindly would write over a text the user never saw.
+    """
+    try:
+        return db.write(fn)
+    except (duckdb.ConstraintException, duckdb.TransactionException) as exc:
+        if "constraint" not in str(exc).lower():
+            raise
+        raise DatabaseConflictError(CONCURRENT) from exc
+
+
 def correct_registration(db: Database, user: User, registration_id: int, **fields) -> int:
     """Write a corrected version; fields not given keep their current value. Returns the new version number."""
     values, follows_up = _split_fields(fields)
@@ -380,7 +396,7 @@ def correct_registration(db: Database, user: User, registration_id: int, **field
         )
         return version
 
-    return db.write(write)
+    return _write_version(db, write)
 
 
 def withdraw_registration(db: Database, user: User, registration_id: int, reason: str) -> None:
@@ -418,7 +434,7 @@ def withdraw_registration(db: Database, user: User, registration_id: int, reason
             detail=f"versie {version}, ingetrokken",
         )
 
-    db.write(write)
+    _write_version(db, write)
 
 
 def _as_list(values: Iterable[str] | str | None) -> list[str] | None:

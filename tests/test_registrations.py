@@ -10,7 +10,7 @@ import pytest
 
 from dossier import registrations
 from dossier.access import AccessDenied
-from dossier.db import Database
+from dossier.db import Database, DatabaseConflictError
 from dossier.forms import FORM, M_FACTS, M_REASON, FormError
 from dossier.schoolyear import bounds
 from dossier.users import authenticate
@@ -484,3 +484,19 @@ def test_pdf_attachment_for_a_verslag(db, school, users):
     with pytest.raises(AccessDenied):
         registrations.get_attachment(db, juf, verslag)
     assert registrations.get_attachment(db, zorg, note) is None
+
+
+def test_losing_a_race_for_the_next_version_gives_a_dutch_conflict_message(db, school, users, monkeypatch):
+    zorg = users["zorg"]
+    rid = registrations.create_registration(db, zorg, school.pupils["30001"], **observation())
+    with db.cursor() as cur:
+        stale = registrations._latest_row(cur, rid)
+    registrations.correct_registration(db, zorg, rid, facts="Eerste correctie.")
+    # The second writer read version 1 before the first one committed version 2.
+    monkeypatch.setattr(registrations, "_latest_row", lambda cur, registration_id: dict(stale))
+    with pytest.raises(DatabaseConflictError) as caught:
+        registrations.correct_registration(db, zorg, rid, facts="Tweede correctie.")
+    assert str(caught.value) == registrations.CONCURRENT
+    with pytest.raises(DatabaseConflictError):
+        registrations.withdraw_registration(db, zorg, rid, "Tegelijk ingetrokken")
+    assert count(db, "SELECT count(*) FROM registration WHERE registration_id = ?", [rid]) == 2
