@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 ZONES = ("A", "B", "C", "D", "E")
 ZONE_BANDS_SETTING = "zone_bands"
@@ -80,10 +81,11 @@ def zones_for_percentiles(percentiles: pd.Series, bands: Mapping[str, float] | N
     """Vectorised `zone_for_percentile`; missing percentiles give a missing zone."""
     bands = bands or DEFAULT_ZONE_BANDS
     values = pd.to_numeric(percentiles, errors="coerce").astype("float64").to_numpy()
-    conditions = [values >= bands[zone] for zone in ZONES[:-1]]
-    zones = np.select(conditions, list(ZONES[:-1]), default=ZONES[-1]).astype(object)
-    zones[np.isnan(values)] = None
-    return pd.Series(zones, index=percentiles.index, dtype="str")
+    # The number of lower bounds a value reaches: 4 -> A ... 0 -> E.
+    reached = sum((values >= bands[zone]).astype(np.int64) for zone in ZONES[:-1])
+    position = pa.array(len(ZONES) - 1 - reached, mask=np.isnan(values))
+    zones = pa.array(ZONES, pa.large_string()).take(position)
+    return pd.Series(pd.arrays.ArrowStringArray(zones), index=percentiles.index).astype("str")
 
 
 def describe_zone_bands(bands: Mapping[str, float] | None = None) -> str:

@@ -178,6 +178,9 @@ def _run(db, user, data, file_name, format, dry_run, step: Progress, report: Imp
 
     findings.sort()
     report.errors, report.warnings = findings.errors, findings.warnings
+    # No errors, so no problem rows to show: let the file's cells go before the database work.
+    report.raw = None
+    del table, typed
     if dry_run:
         step(0.7, "Proefrun: tellen wat er zou veranderen")
         with db.cursor() as cur:

@@ -27,6 +27,9 @@ MAX_BYTES = 200 * 1024 * 1024
 _SEPARATORS = (";", ",", "\t")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
+# Reading a file makes short-lived copies of every cell; the system allocator hands that
+# memory back, where Arrow's default pool keeps it and inflates the process's peak.
+_POOL = pa.system_memory_pool()
 
 
 class UnreadableFile(ValueError):
@@ -110,7 +113,7 @@ def _arrow_records(utf8: bytes, sep: str, width: int) -> pa.Table | None:
     try:
         return pacsv.read_csv(
             io.BytesIO(utf8),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22, use_threads=False),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 20, use_threads=False),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep, quote_char='"', ignore_empty_lines=False, newlines_in_values=True
             ),
@@ -120,6 +123,7 @@ def _arrow_records(utf8: bytes, sep: str, width: int) -> pa.Table | None:
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             ),
+            memory_pool=_POOL,
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError, ValueError):
         return None
@@ -202,7 +206,7 @@ def is_spreadsheet(data: bytes) -> bool:
 # -- the table -----------------------------------------------------------------------------
 def read_table(data: bytes, file_name: str = "") -> RawTable:
     """Read CSV or spreadsheet bytes. Raises UnreadableFile with a Dutch message."""
-    if not data or not data.strip():
+    if not data or not data[:4096].strip() and not data.strip():
         raise UnreadableFile("Het bestand is leeg.")
     if len(data) > MAX_BYTES:
         raise UnreadableFile(f"Het bestand is te groot (meer dan {MAX_BYTES // (1024 * 1024)} MB).")
@@ -221,10 +225,10 @@ def _clean(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """Trim cells and make blank ones null; untouched (no copy) when nothing needs trimming."""
     if isinstance(col, pa.ChunkedArray) and col.num_chunks != 1:
         col = col.combine_chunks()
-    trimmed = pc.utf8_trim_whitespace(col)
+    trimmed = pc.utf8_trim_whitespace(col, memory_pool=_POOL)
     if pc.sum(pc.binary_length(trimmed)).as_py() == pc.sum(pc.binary_length(col)).as_py():
         return col
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed, memory_pool=_POOL)
 
 
 def _to_table(records: pa.Table, kind: str, encoding: str | None, separator: str | None) -> RawTable:
@@ -248,7 +252,7 @@ def _to_table(records: pa.Table, kind: str, encoding: str | None, separator: str
     contiguous = len(positions) == len(nonblank_np) - header_pos - 1
 
     def body_rows(col):
-        return col.slice(header_pos + 1) if contiguous else pc.take(col, pa.array(positions))
+        return col.slice(header_pos + 1) if contiguous else pc.take(col, pa.array(positions), memory_pool=_POOL)
 
     rows = positions + 1  # spreadsheet rows are 1-based
     overflow: dict[int, str] = {}

@@ -138,6 +138,12 @@ class Findings:
         value = self.raw.at[row, column]
         return None if pd.isna(value) else str(value)
 
+    def _raw_values(self, rows: list[int], column: str | None) -> list[str | None]:
+        if self.raw is None or column is None or column not in self.raw.columns:
+            return [None] * len(rows)
+        cells = self.raw[column].reindex(rows)
+        return [None if pd.isna(v) else str(v) for v in cells.tolist()]
+
     def error(self, row: int | None, column: str | None, value: str | None, message: str) -> None:
         self.errors.append(Message(row, column, value, message))
         if row is not None and column is not None:
@@ -157,7 +163,9 @@ class Findings:
         """Report many rows at once; `{value}` in a message becomes the cell as written."""
         rows = [int(r) for r in rows]
         messages = [message] * len(rows) if isinstance(message, str) else list(message)
-        values = [self.raw_value(r, column) for r in rows] if values is None else list(values)
+        if values is None:
+            values = self._raw_values(rows, column)
+        values = list(values)
         add = self.error if kind == ERROR else self.warning
         for row, value, text in zip(rows, values, messages, strict=True):
             add(row, column, value, text.replace("{value}", "" if value is None else value))

@@ -272,16 +272,14 @@ def report_duplicates(
 
     Only rows with a complete key take part. Returns the mask of repeated rows.
     """
-    complete = frame[list(key)].notna().all(axis=1)
-    subset = frame.loc[complete, list(key)]
-    repeated = subset.duplicated(keep="first")
+    codes = parsing.group_codes(frame, list(key))
+    keyed = pd.Series(codes, index=frame.index)[codes >= 0]
+    repeated = keyed.duplicated(keep="first").to_numpy()
     if not repeated.any():
         return np.zeros(len(frame), dtype=bool)
-    first_row = (
-        pd.Series(subset.index, index=subset.index).groupby([subset[k] for k in key], sort=False).transform("min")
-    )
-    rows = subset.index[repeated.to_numpy()]
-    firsts = first_row.loc[rows]
+    first_of = pd.Series(keyed.index[~repeated], index=keyed.to_numpy()[~repeated])
+    rows = keyed.index[repeated]
+    firsts = first_of.loc[keyed.to_numpy()[repeated]].to_numpy()
     messages = [
         f"rij {int(f)} en rij {int(r)} hebben {describe}: een sleutel mag maar één keer voorkomen"
         for r, f in zip(rows, firsts, strict=True)
@@ -292,8 +290,12 @@ def report_duplicates(
 
 def no_formula(series: pd.Series) -> pd.Series:
     """False for text a spreadsheet would run as a formula, or with control characters."""
-    risky = series.str.match(r"^[=+@]") | series.str.contains(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", regex=True)
-    return ~risky.fillna(False).astype(bool)
+    risky = parsing.matches(series, r"^[=+@]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+    return pd.Series(~risky, index=series.index)
+
+
+def no_spaces(series: pd.Series) -> pd.Series:
+    return pd.Series(~parsing.matches(series, r"\s"), index=series.index)
 
 
 FORMULA_ERROR = "'{value}' lijkt een formule of bevat stuurtekens: begin een tekst niet met =, + of @"

@@ -29,6 +29,7 @@ from pipelines.formats.base import (
     ImportFormat,
     Prepared,
     no_formula,
+    no_spaces,
     report_duplicates,
 )
 from pipelines.formats.parsing import is_school_year
@@ -69,7 +70,7 @@ class LeerlingenModel(pa.DataFrameModel):
 
     @pa.check("leerling_id", error="leerling_id '{value}' mag geen spaties bevatten")
     def leerling_id_vorm(cls, s: Series[str]) -> Series[bool]:
-        return ~s.str.contains(r"\s", regex=True).fillna(False).astype(bool)
+        return no_spaces(s)
 
     @pa.check("leerling_id", "voornaam", "naam", "klas", error=FORMULA_ERROR)
     def geen_formule(cls, s: Series[str]) -> Series[bool]:

@@ -33,6 +33,34 @@ def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _series(values: pa.Array, index: pd.Index) -> pd.Series:
+    """An arrow string array as a text column, without going through Python objects."""
+    return pd.Series(pd.arrays.ArrowStringArray(values.cast(pa.large_string())), index=index).astype(TEXT_DTYPE)
+
+
+def _encoded(series: pd.Series) -> tuple[pa.Array, pa.Array]:
+    """Distinct values and, per row, the position of its value (null when empty).
+
+    Dates, codes and school years repeat massively in a results file: working on the few
+    distinct values and spreading the outcome back is much cheaper than every row.
+    """
+    encoded = pc.dictionary_encode(_arrow(series))
+    return encoded.dictionary, encoded.indices
+
+
+def _spread(per_value: np.ndarray, indices: pa.Array, empty) -> np.ndarray:
+    """Per-row results from per-distinct-value results; `empty` for empty cells."""
+    codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.append(per_value, np.array([empty], dtype=per_value.dtype))[codes]
+
+
+def matches(series: pd.Series, pattern: str) -> np.ndarray:
+    """True where a filled cell matches the regular expression (RE2 syntax)."""
+    values, indices = _encoded(series)
+    hit = _mask(pc.fill_null(pc.match_substring_regex(values, pattern), False))
+    return _spread(hit, indices, False)
+
+
 def filled(series: pd.Series) -> np.ndarray:
     return series.notna().to_numpy()
 
@@ -43,12 +71,10 @@ def text(series: pd.Series) -> pd.Series:
 
 def code(series: pd.Series, case: str = "lower") -> pd.Series:
     """A code from a fixed list: case-folded, inner spaces as underscores ('Technisch lezen')."""
-    uniques, codes = _by_unique(series)
-    arr = _arrow(uniques)
-    arr = pc.utf8_upper(arr) if case == "upper" else pc.utf8_lower(arr)
-    arr = pc.replace_substring_regex(arr, r"\s+", "_")
-    values = np.append(np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object), None)
-    return pd.Series(values[codes], index=series.index, dtype=TEXT_DTYPE)
+    values, indices = _encoded(series)
+    values = pc.utf8_upper(values) if case == "upper" else pc.utf8_lower(values)
+    values = pc.replace_substring_regex(values, r"\s+", "_")
+    return _series(pc.take(values, indices), series.index)
 
 
 def number(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -74,16 +100,6 @@ def integer(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(ints, index=series.index), bad
 
 
-def _by_unique(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """The distinct filled values and, per row, the position of its value (-1 when empty).
-
-    Dates, codes and school years repeat massively in a results file: parsing the few distinct
-    values and spreading the outcome back is much cheaper than parsing every row.
-    """
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return pd.Series(np.asarray(uniques, dtype=object), dtype=TEXT_DTYPE), codes
-
-
 def _components(arr: pa.Array, pattern: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     parts = pc.extract_regex(arr, pattern)
     valid = _mask(pc.fill_null(pc.is_valid(parts), False))
@@ -95,9 +111,9 @@ def _components(arr: pa.Array, pattern: str) -> tuple[np.ndarray, np.ndarray, np
     return valid, out[0], out[1], out[2]
 
 
-def _parse_dates(values: pd.Series) -> np.ndarray:
+def _parse_dates(values: pa.Array) -> np.ndarray:
     """datetime64[s] per value, NaT where the text is no real date."""
-    arr = pc.fill_null(_arrow(values), "")
+    arr = pc.fill_null(values, "")
     iso_ok, y, m, d = _components(arr, _ISO_RE)
     dmy_ok, y2, m2, d2 = _components(arr, _DMY_RE)
     use_dmy = ~iso_ok & dmy_ok
@@ -116,10 +132,9 @@ def _parse_dates(values: pd.Series) -> np.ndarray:
 
 def date(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Dates (datetime64[s], NaT when empty) and the mask of cells that are no real date."""
-    uniques, codes = _by_unique(series)
-    parsed = np.append(_parse_dates(uniques), np.datetime64("NaT", "s"))
-    result = parsed[codes]  # code -1 picks the trailing NaT
-    bad = (codes >= 0) & np.isnat(result)
+    values, indices = _encoded(series)
+    result = _spread(_parse_dates(values), indices, np.datetime64("NaT", "s"))
+    bad = filled(series) & np.isnat(result)
     return pd.Series(result, index=series.index), bad
 
 
@@ -137,18 +152,33 @@ def school_year_of_dates(dates: pd.Series) -> pd.Series:
     months = values.astype("datetime64[M]").astype("int64")
     start = months // 12 + 1970 - ((months % 12) < 8)  # months before September belong to the year before
     start = np.where(missing, 0, start)
-    keys = np.unique(np.append(start[~missing], 0))
-    labels = np.array([None] + [f"{y}-{y + 1}" for y in keys[1:].tolist()], dtype=object)
-    return pd.Series(labels[np.searchsorted(keys, start)], index=dates.index, dtype=TEXT_DTYPE)
+    keys = np.unique(start[~missing])
+    labels = pa.array([f"{y}-{y + 1}" for y in keys.tolist()], pa.large_string())
+    positions = pa.array(np.searchsorted(keys, start), mask=missing)
+    return _series(pc.take(labels, positions), dates.index)
 
 
 def is_school_year(series: pd.Series) -> pd.Series:
     """True where the text is a school year like 2024-2025 (consecutive years)."""
-    uniques, codes = _by_unique(series)
-    arr = pc.fill_null(_arrow(uniques), "")
-    parts = pc.extract_regex(arr, r"^(?P<a>\d{4})-(?P<b>\d{4})$")
+    values, indices = _encoded(series)
+    parts = pc.extract_regex(pc.fill_null(values, ""), r"^(?P<a>\d{4})-(?P<b>\d{4})$")
     ok = _mask(pc.fill_null(pc.is_valid(parts), False))
     a = pc.cast(pc.if_else(pc.is_valid(parts), pc.struct_field(parts, "a"), "0"), pa.int64()).to_numpy()
     b = pc.cast(pc.if_else(pc.is_valid(parts), pc.struct_field(parts, "b"), "0"), pa.int64()).to_numpy()
-    good = np.append(ok & (b - a == 1), False)
-    return pd.Series(good[codes], index=series.index)
+    return pd.Series(_spread(ok & (b - a == 1), indices, False), index=series.index)
+
+
+def group_codes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One integer per row identifying its combination of values; -1 when any is empty.
+
+    A vectorised stand-in for hashing tuples: factorise each column, combine the codes and
+    re-factorise after each step so the numbers stay small.
+    """
+    combined = np.zeros(len(frame), dtype=np.int64)
+    complete = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+        complete &= codes >= 0
+        combined = combined * (len(uniques) + 1) + (codes + 1)
+        combined, _ = pd.factorize(combined)
+    return np.where(complete, combined, -1)

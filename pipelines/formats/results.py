@@ -51,21 +51,33 @@ def resolve_pupils(
 
     Unknown pupil: error. No enrolment covering the date: warning (the result is kept).
     """
+    # Look up each distinct (pupil, school year) once, then spread the answers over the rows.
+    id_codes, id_values = pd.factorize(typed[id_col], use_na_sentinel=False)
+    year_codes, year_values = pd.factorize(school_years, use_na_sentinel=False)
+    pairs, inverse = np.unique(id_codes.astype(np.int64) * (len(year_values) + 1) + year_codes, return_inverse=True)
     lookup = pd.DataFrame(
-        {"_row": typed.index.to_numpy(), "pupil_number": typed[id_col], "school_year": school_years},
+        {
+            "_pair": np.arange(len(pairs)),
+            "pupil_number": pd.Series(
+                np.asarray(id_values, dtype=object)[pairs // (len(year_values) + 1)], dtype=parsing.TEXT_DTYPE
+            ),
+            "school_year": pd.Series(
+                np.asarray(year_values, dtype=object)[pairs % (len(year_values) + 1)], dtype=parsing.TEXT_DTYPE
+            ),
+        }
     )
     view = f"_pupils_{next(_counter)}"
     cur.register(view, lookup)
     try:
         found = cur.execute(
-            f"SELECT f._row, p.id AS pupil_id, e.class_id, e.entry_date, e.leave_date,"
+            f"SELECT f._pair, p.id AS pupil_id, e.class_id, e.entry_date, e.leave_date,"
             f" e.pupil_id IS NOT NULL AS has_enrolment"
             f" FROM {view} f LEFT JOIN pupil p ON p.pupil_number = f.pupil_number"
-            f" LEFT JOIN enrolment e ON e.pupil_id = p.id AND e.school_year = f.school_year"
+            f" LEFT JOIN enrolment e ON e.pupil_id = p.id AND e.school_year = f.school_year ORDER BY f._pair"
         ).df()
     finally:
         cur.unregister(view)
-    found = found.set_index("_row").reindex(typed.index)
+    found = found.iloc[inverse.ravel()].set_axis(typed.index)
     ids = typed[id_col]
     unknown = (ids.notna() & found["pupil_id"].isna()).to_numpy(dtype=bool)
     already = np.array([findings.has_error(int(r), id_col) for r in typed.index[unknown]], dtype=bool)
@@ -110,13 +122,16 @@ def resolve_pupils(
 def check_moment(typed: pd.DataFrame, findings: Findings, date_col: str, moment_col: str = "afnamemoment") -> None:
     """Warn when the test moment does not fit the month of the test date."""
     dates = typed[date_col]
-    months = dates.dt.month
+    months = dates.to_numpy(dtype="datetime64[M]").astype(np.int64) % 12 + 1
+    codes, moments_seen = pd.factorize(typed[moment_col])
+    fits = np.ones(len(typed), dtype=bool)
+    for code, moment in enumerate(moments_seen):
+        if moment in MOMENT_MONTHS:
+            here = codes == code
+            fits[here] = np.isin(months[here], MOMENT_MONTHS[moment])
+    fits |= dates.isna().to_numpy()
     moments = typed[moment_col]
-    fits = pd.Series(True, index=typed.index)
-    for moment, allowed in MOMENT_MONTHS.items():
-        here = (moments == moment).fillna(False).astype(bool)
-        fits &= ~here | months.isin(allowed) | dates.isna()
-    odd = ~fits.to_numpy(dtype=bool)
+    odd = ~fits
     if odd.any():
         rows = typed.index[odd]
         findings.add_rows(
