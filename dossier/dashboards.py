@@ -505,8 +505,11 @@ def cohorts(db: Database, user: User, domain: str, *, export: bool = False) -> p
 
     A cohort is the school year a pupil entered L1, derived from the pupil's earliest enrolment
     in a lager class (school year minus grade − 1), so later arrivals join their cohort and a
-    pupil who repeats a year stays in the cohort they started with.
-    Columns: cohort ('2024-2025'), school_year, grade, moment, n, n_d_e, share_d_e, median_percentile.
+    pupil who repeats a year stays in the cohort they started with. `cohort_grade` is the grade
+    the cohort is in that school year (1 in its L1 year, 2 the year after ...), whatever grade a
+    repeater is actually in, so each cohort is one line through time.
+    Columns: cohort ('2024-2025'), school_year, cohort_grade, moment, n, n_d_e, share_d_e,
+    median_percentile.
     """
     domain = _domain(domain)
     condition, params, hide = _school_scope(user)
@@ -521,7 +524,8 @@ def cohorts(db: Database, user: User, domain: str, *, export: bool = False) -> p
                 WHERE c.level = 'lager'
                 GROUP BY e.pupil_id
             )
-            SELECT printf('%d-%d', f.l1_start, f.l1_start + 1) AS cohort, r.school_year, r.grade, r.moment,
+            SELECT printf('%d-%d', f.l1_start, f.l1_start + 1) AS cohort, r.school_year,
+                   CAST(left(r.school_year, 4) AS INTEGER) - f.l1_start + 1 AS cohort_grade, r.moment,
                    {MOMENT_ORDER_SQL.format(col="r.moment")} AS moment_order,
                    count(*) AS n,
                    count(*) FILTER (WHERE r.zone IN ('D', 'E')) AS n_d_e,
@@ -529,7 +533,7 @@ def cohorts(db: Database, user: User, domain: str, *, export: bool = False) -> p
                    median(r.percentile) AS median_percentile
             FROM lvs_result r JOIN first_lager f ON f.pupil_id = r.pupil_id
             WHERE r.domain = ? AND {condition}
-            GROUP BY f.l1_start, r.school_year, r.grade, r.moment
+            GROUP BY f.l1_start, r.school_year, r.moment
             ORDER BY cohort, r.school_year, moment_order
             """,
             [domain, *params],

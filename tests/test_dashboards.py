@@ -433,7 +433,8 @@ def test_cohorts_follow_pupils_from_their_first_lager_year(db, school, l1a):
     old = frame[frame["cohort"] == prev]
     assert old[["school_year", "moment", "n"]].values.tolist() == [[prev, "eind", 1], [year, "begin", 1]]
     new = frame[(frame["cohort"] == year) & (frame["moment"] == "begin")].iloc[0]
-    assert new["n"] == len(l1a["begin"])
+    assert new["n"] == len(l1a["begin"]) and new["cohort_grade"] == 1
+    assert old["cohort_grade"].tolist() == [1, 2]  # the repeater's cohort is in its second year
     low = sum(zone_for_percentile(p) in ("D", "E") for p in l1a["begin"])
     assert new["share_d_e"] == pytest.approx(low / len(l1a["begin"]))
     exported = dash.cohorts(db, sign_in(db, "zorg"), "wiskunde", export=True)
