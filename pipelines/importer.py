@@ -305,10 +305,13 @@ def undo_batch(db: Database, user: User, batch_id: int) -> None:
 # -- command line ----------------------------------------------------------------------------
 def _emit(report: ImportReport, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(report.to_json_dict(), ensure_ascii=False) + "\n")
+        # ASCII escapes keep the JSON intact on any console encoding (Windows cp1252 too).
+        sys.stdout.write(json.dumps(report.to_json_dict(), ensure_ascii=True) + "\n")
     else:
         stream = sys.stdout if report.status != "rejected" else sys.stderr
-        stream.write(report.summary() + "\n")
+        text = report.summary() + "\n"
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        stream.write(text.encode(encoding, errors="replace").decode(encoding))
 
 
 def _failure(args, text: str) -> ImportReport:

@@ -233,7 +233,13 @@ def dutch_check_message(check: pa.Check | None, column: str, fallback: str) -> s
 def _report_failures(
     fmt: type[ImportFormat], schema: pa.DataFrameSchema, typed: pd.DataFrame, cases: pd.DataFrame, findings: Findings
 ) -> None:
-    cases = cases[cases["index"].notna()] if "index" in cases else cases.iloc[0:0]
+    if "index" not in cases:
+        cases = cases.assign(index=np.nan)
+    # Failures without a row (a whole column of the wrong type) are file-level errors.
+    for (column, check_label), _ in cases[cases["index"].isna()].groupby(["column", "check"], dropna=False):
+        text = dutch_check_message(None, str(column), str(check_label))
+        findings.error(None, None if pd.isna(column) else str(column), None, text)
+    cases = cases[cases["index"].notna()]
     frame_cases = cases[cases["schema_context"] == "DataFrameSchema"]
     column_cases = cases[cases["schema_context"] == "Column"]
     # Column checks: one message per (check, cell).

@@ -341,30 +341,28 @@ def _enrolments(cur, prepared: Prepared) -> pd.DataFrame:
 
 
 def _row_status(cur, prepared: Prepared) -> pd.Series:
-    """inserted / updated / unchanged per file row, from the state before writing."""
-    rows = prepared.rows
-    staged_class, _ = load.stage(cur, CLASS, _classes(cur, prepared))
-    staged_pupil, _ = load.stage(cur, PUPIL, _pupils(cur, prepared))
-    enrol = _enrolments(cur, prepared)
-    staged_enrol, _ = load.stage(cur, ENROLMENT, enrol)
+    """inserted / updated / unchanged per file row, from the state before writing.
+
+    A row is new when its enrolment is new, and updated when its enrolment, its pupil or its
+    class changes.
+    """
+    staged = [
+        load.stage(cur, CLASS, _classes(cur, prepared))[0],
+        load.stage(cur, PUPIL, _pupils(cur, prepared))[0],
+        load.stage(cur, ENROLMENT, _enrolments(cur, prepared))[0],
+    ]
+    view = "_roster_rows"
+    cur.register(view, prepared.rows[["_row", "pupil_number", "school_year", "class_name"]])
     try:
-        class_status = {
-            (sy, n): s for sy, n, s in cur.execute(f"SELECT school_year, name, _status FROM {staged_class}").fetchall()
-        }
-        pupil_status = dict(cur.execute(f"SELECT pupil_number, _status FROM {staged_pupil}").fetchall())
-        enrol_status = dict(cur.execute(f"SELECT _row, _status FROM {staged_enrol}").fetchall())
+        status = cur.execute(
+            f"SELECT r._row, CASE WHEN e._status = 'inserted' THEN 'inserted'"
+            f" WHEN 'updated' IN (e._status, p._status, c._status) THEN 'updated' ELSE 'unchanged' END"
+            f" FROM {view} r JOIN {staged[2]} e ON e._row = r._row"
+            f" LEFT JOIN {staged[1]} p ON p.pupil_number = r.pupil_number"
+            f" LEFT JOIN {staged[0]} c ON c.school_year = r.school_year AND c.name = r.class_name"
+        ).df()
     finally:
-        for name in (staged_class, staged_pupil, staged_enrol):
+        cur.unregister(view)
+        for name in staged:
             load.drop(cur, name)
-    status = []
-    for row, number, sy, name in zip(
-        rows["_row"], rows["pupil_number"], rows["school_year"], rows["class_name"], strict=True
-    ):
-        own = enrol_status[int(row)]
-        if own == "inserted":
-            status.append("inserted")
-        elif "updated" in (own, pupil_status.get(number), class_status.get((sy, name))):
-            status.append("updated")
-        else:
-            status.append("unchanged")
-    return pd.Series(status, index=rows.index)
+    return status.set_index("_row").iloc[:, 0]

@@ -70,7 +70,7 @@ class LvsVclbModel(pa.DataFrameModel):
     def percentiel_of_zone(cls, df: pd.DataFrame) -> Series[bool]:
         return df["percentiel"].notna() | df["zone"].notna()
 
-    @pa.dataframe_check(error="ruwe_score '{value}' is groter dan max_score: verwacht 0 ≤ ruwe_score ≤ max_score")
+    @pa.dataframe_check(error="ruwe_score '{value}' is groter dan max_score: de ruwe score ligt tussen 0 en max_score")
     def ruwe_score_binnen_max(cls, df: pd.DataFrame) -> Series[bool]:
         both = df["ruwe_score"].notna() & df["max_score"].notna()
         return ~both | (df["ruwe_score"] <= df["max_score"])
