@@ -506,7 +506,7 @@ def school_trend_chart(frame: pd.DataFrame, domain: str, measure: str = "share_d
     """One line per grade across school years and moments (frame of school_trends), with the norm level."""
     axis_title, phrase, tickformat, norm = _measure_axis(measure)
     title = f"{_domain(domain)}: {phrase} per leerjaar"
-    part = frame[frame["domain"] == domain].sort_values(["school_year", "moment_order"])
+    part = frame[frame["domain"] == domain].sort_values(["school_year", "moment_order"]) if not frame.empty else frame
     if part.empty:
         return _empty(title, "Geen resultaten voor dit domein.")
     columns = list(dict.fromkeys(_moment_label(y, m) for y, m in zip(part["school_year"], part["moment"], strict=True)))
