@@ -19,6 +19,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from dossier import audit
 from dossier.access import ALL, AccessDenied, User, class_scope_sql, pupil_scope_sql, require, scope
 from dossier.db import Database
 from dossier.instruments import LVS_DOMAINS, MOMENTS, ZONES, load_zone_bands
@@ -463,6 +464,21 @@ def care_overview(db: Database, user: User, class_id: object, *, today: date | N
             """,
             [info["id"], *params, today, today, today, today, today, *care_params],
         )
+
+
+def record_view(db: Database, user: User, view: str, class_id: object = None) -> None:
+    """One audit row when a page opens a dashboard (the queries themselves stay read-only and fast)."""
+
+    def write(cur):
+        if class_id is not None:
+            info = resolve_class(cur, user, class_id)
+            detail = f"klas {info['name']} ({info['school_year']})"
+        else:
+            require(user, "dashboard.school")
+            detail = "hele school"
+        audit.record(cur, user, "view", object=f"dashboard:{view}", detail=detail)
+
+    db.write(write)
 
 
 # -- school view -----------------------------------------------------------------------

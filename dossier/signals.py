@@ -649,8 +649,12 @@ def dismiss_signal(
     reason: str,
     *,
     today: date | None = None,
+    class_id: object = None,
 ) -> None:
-    """Hide one signal while its data stay the same. Zorgteam and directie only; audited."""
+    """Hide one signal while its data stay the same. Zorgteam and directie only; audited.
+
+    `class_id` and `today` as given to the attention_list the signal came from.
+    """
     if user is None or not _can_manage(user):
         raise AccessDenied(DISMISS_DENIED)
     if not isinstance(rule_id, str) or rule_id not in RULES_BY_ID:
@@ -666,7 +670,8 @@ def dismiss_signal(
     rule = RULES_BY_ID[rule_id]
 
     def write(cur):
-        current = _signal_frame(cur, user, school_year_of(today), today, pupil_id=int(pupil_id), include_dismissed=True)
+        year, ident = _list_year(cur, user, class_id, today)
+        current = _signal_frame(cur, user, year, today, class_id=ident, pupil_id=int(pupil_id), include_dismissed=True)
         mine = current[(current["rule_id"] == rule_id) & (current["fingerprint"] == fingerprint)]
         if mine.empty:
             raise SignalError(

@@ -509,3 +509,21 @@ def test_compare_classes_any_input_gives_a_frame_or_a_dutch_message(db, zorg, sc
         assert "Onbekend" in str(exc)
     else:
         assert list(frame.columns[:4]) == ["class_id", "class_name", "level", "grade"]
+
+
+def test_opening_a_dashboard_is_audited_within_scope(db, school):
+    teacher = sign_in(db, "juf.l1a")
+    dash.record_view(db, teacher, "klas", school.classes["L1A"])
+    with pytest.raises(AccessDenied):
+        dash.record_view(db, teacher, "klas", school.classes["L1B"])
+    with pytest.raises(AccessDenied):
+        dash.record_view(db, teacher, "school")
+    dash.record_view(db, sign_in(db, "directie"), "school")
+    with db.cursor() as cur:
+        rows = cur.execute(
+            "SELECT user_name, action, object, detail FROM audit_log WHERE object LIKE 'dashboard:%' ORDER BY id"
+        ).fetchall()
+    assert rows == [
+        ("juf.l1a", "view", "dashboard:klas", f"klas L1A ({school.year})"),
+        ("directie", "view", "dashboard:school", "hele school"),
+    ]

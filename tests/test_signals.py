@@ -273,8 +273,18 @@ def test_dismissal_hides_the_signal_until_its_data_change(db, school, case):
 
 def test_a_later_day_does_not_bring_a_dismissed_overdue_measure_back(db, school, case):
     zorg = sign_in(db, "zorg")
-    row = attention_list(db, zorg, today=case["today"]).query("rule_id == 'measure_overdue'").iloc[0]
-    dismiss_signal(db, zorg, case["a"], "measure_overdue", row["fingerprint"], "evaluatie gepland", today=case["today"])
+    klas = school.classes["L1A"]
+    row = attention_list(db, zorg, klas, today=case["today"]).query("rule_id == 'measure_overdue'").iloc[0]
+    dismiss_signal(
+        db,
+        zorg,
+        case["a"],
+        "measure_overdue",
+        row["fingerprint"],
+        "evaluatie gepland",
+        today=case["today"],
+        class_id=klas,
+    )
     later = case["today"].replace(day=28)
     assert signalled(attention_list(db, zorg, today=later), "measure_overdue") == []
 
