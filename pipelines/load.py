@@ -3,9 +3,9 @@
 All set-based SQL: the incoming rows are registered with DuckDB and joined against the
 table, so classification (inserted / updated / unchanged), the writes and the history rows
 are a handful of statements whatever the file size. Each inserted or updated row leaves an
-`import_change` row with the import-managed columns before and after (JSON); undo replays
-those in reverse. Run `stage` + `apply` inside one `db.write` transaction; `stage` alone is a
-dry run (it only creates a temporary table on the cursor).
+`import_change` row: its natural key (`entity_key`) and the columns the import manages, before
+and after, as JSON; undo replays those in reverse. Run `stage` + `apply` inside one
+`db.write` transaction; `stage` alone is a dry run (it only creates a temporary table).
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ TABLE_LABELS = {
     "dmt_result": "DMT-resultaten",
     "idp_result": "IDP-resultaten",
     "wellbeing_result": "welbevinden en betrokkenheid",
+    "registration": "registraties in het dossier",
+    "care_phase": "zorgfasen",
+    "measure": "maatregelen",
+    "signal_dismissal": "afgehandelde signalen",
 }
 
 

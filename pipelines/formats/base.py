@@ -2,7 +2,7 @@
 
 A format is one module under pipelines/formats/ that defines an `ImportFormat` subclass:
 its columns, a pandera DataFrameModel with Dutch `error=` texts, the natural key, and
-`prepare` (database checks + mapping to canonical rows for its `Target` tables). Everything
+`prepare` (database checks + mapping to canonical rows for its `load.Target` tables). Everything
 shared lives here: header matching, text -> typed columns, running the model lazily and
 turning pandera's failure cases into {row, column, value, message}.
 """
@@ -25,7 +25,6 @@ from pipelines.report import ERROR, Findings
 if TYPE_CHECKING:
     import duckdb
 
-    from pipelines.load import Target  # noqa: F401
     from pipelines.readers import RawTable
 
 TEXT, CODE, UPPER, INT, NUMBER, DATE = "text", "code", "upper", "int", "number", "date"
@@ -64,7 +63,7 @@ class ImportFormat:
     key: ClassVar[tuple[str, ...]]  # natural key, as file columns
     model: ClassVar[type[pa.DataFrameModel]]
     frame_rules: ClassVar[dict[str, FrameRule]] = {}
-    targets: ClassVar[tuple[Target, ...]]  # tables written, in dependency order (undo: reverse)
+    targets: ClassVar[tuple[load.Target, ...]]  # tables written, in dependency order (undo: reverse)
 
     # -- header -----------------------------------------------------------------------
     @classmethod
