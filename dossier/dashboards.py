@@ -24,7 +24,7 @@ from dossier.access import ALL, AccessDenied, User, class_scope_sql, pupil_scope
 from dossier.db import Database
 from dossier.instruments import LVS_DOMAINS, MOMENTS, ZONES, load_zone_bands
 from dossier.labels import STICORDI
-from dossier.schoolyear import is_school_year, school_year_of, shift
+from dossier.schoolyear import is_school_year, school_year_of
 
 MIN_GROUP_SIZE = 5
 
@@ -112,6 +112,21 @@ def _run(cur, sql: str, params: list) -> pd.DataFrame:
     return cur.execute(sql, params).df()
 
 
+def _class_frame(cur, user: User, class_id: object, sql: str, params: list) -> pd.DataFrame:
+    """Run a class query that starts with the `members` CTE, then `params`.
+
+    The CTE applies the class scope itself, so rows only come back for a class the user may open;
+    only an empty answer costs a second look, to refuse an unknown or foreign class id instead of
+    showing it as an empty class.
+    """
+    ident = _class_id(class_id)
+    _, scope_params = _members_cte(user)
+    frame = cur.execute(sql, [ident, *scope_params, *params]).df()
+    if frame.empty:
+        resolve_class(cur, user, ident)
+    return frame
+
+
 def _full_access(user: User, permission: str) -> bool:
     return scope(user, permission) == ALL
 
@@ -129,17 +144,17 @@ def suppress_small_groups(frame: pd.DataFrame, columns: list[str], *, hide: bool
     return frame
 
 
-def _moment(value: object, default_year: str) -> tuple[str, str]:
-    """('2025-2026', 'begin') from 'begin' (the class's year) or a (school_year, moment) pair."""
+def _moment(value: object) -> tuple[str | None, str]:
+    """(None, 'begin') from 'begin' (the class's own year) or ('2025-2026', 'begin') from a pair."""
     if isinstance(value, str):
-        year, moment = default_year, value
+        year, moment = None, value
     elif isinstance(value, (tuple, list)) and len(value) == 2:
         year, moment = value
     else:
         raise DashboardError("Kies een toetsmoment: begin, midden of eind (met een schooljaar).")
     if not isinstance(moment, str) or moment not in MOMENTS:
         raise DashboardError(f"Onbekend toetsmoment {moment!r}: kies begin, midden of eind.")
-    if not isinstance(year, str) or not is_school_year(year):
+    if year is not None and (not isinstance(year, str) or not is_school_year(year)):
         raise DashboardError(f"Onbekend schooljaar {year!r}: schrijf het als 2025-2026.")
     return year, moment
 
@@ -175,18 +190,19 @@ def class_overview(db: Database, user: User, class_id: object, *, history: int =
     """
     if isinstance(history, bool) or not isinstance(history, int) or not 0 <= history <= 10:
         raise DashboardError("Het aantal vorige schooljaren moet tussen 0 en 10 liggen.")
-    members, params = _members_cte(user)
+    members, _ = _members_cte(user)
     with db.cursor() as cur:
-        info = resolve_class(cur, user, class_id)
-        first_year = shift(info["school_year"], -history)
-        return _run(
+        return _class_frame(
             cur,
+            user,
+            class_id,
             f"""
             WITH {members},
             res AS (
                 SELECT r.pupil_id, r.domain, r.school_year, r.moment, r.zone, r.percentile, r.test_date, r.grade
                 FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
-                WHERE r.school_year BETWEEN ? AND ?
+                WHERE CAST(left(r.school_year, 4) AS INTEGER)
+                      BETWEEN CAST(left(m.school_year, 4) AS INTEGER) - ? AND CAST(left(m.school_year, 4) AS INTEGER)
             ),
             cells AS (SELECT DISTINCT domain, school_year, moment FROM res)
             SELECT p.id AS pupil_id, p.pupil_number, p.first_name, p.last_name,
@@ -201,7 +217,7 @@ def class_overview(db: Database, user: User, class_id: object, *, history: int =
             ORDER BY p.last_name, p.first_name, p.id, {DOMAIN_ORDER_SQL.format(col="c.domain")},
                      c.school_year, moment_order
             """,
-            [info["id"], *params, first_year, info["school_year"]],
+            [history],
         )
 
 
@@ -210,35 +226,31 @@ def zone_distribution(db: Database, user: User, class_id: object, *, export: boo
 
     Also the group's median percentile. `export=True` suppresses groups smaller than 5.
     """
-    members, params = _members_cte(user)
+    members, _ = _members_cte(user)
+    zone_counts = ", ".join(f"count(*) FILTER (WHERE r.zone = '{z}') AS \"{z}\"" for z in ZONES)
+    zone_names = ", ".join(f'"{z}"' for z in ZONES)
     with db.cursor() as cur:
-        info = resolve_class(cur, user, class_id)
-        bands = load_zone_bands(cur)
-        frame = _run(
+        frame = _class_frame(
             cur,
+            user,
+            class_id,
             f"""
             WITH {members},
-            res AS (
-                SELECT r.domain, r.school_year, r.moment, r.zone, r.percentile
+            agg AS (
+                SELECT r.domain, r.school_year, r.moment, count(*) AS n,
+                       median(r.percentile) AS median_percentile, {zone_counts}
                 FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
-                WHERE r.school_year = ?
-            ),
-            totals AS (
-                SELECT domain, school_year, moment, count(*) AS n, median(percentile) AS median_percentile
-                FROM res GROUP BY ALL
-            ),
-            counts AS (SELECT domain, school_year, moment, zone, count(*) AS count FROM res GROUP BY ALL)
-            SELECT t.domain, t.school_year, t.moment, {MOMENT_ORDER_SQL.format(col="t.moment")} AS moment_order,
-                   z.zone, coalesce(c.count, 0) AS count, t.n, coalesce(c.count, 0) / t.n AS share,
-                   t.median_percentile
-            FROM totals t
-            CROSS JOIN (SELECT unnest(['A', 'B', 'C', 'D', 'E']) AS zone) z
-            LEFT JOIN counts c ON c.domain = t.domain AND c.school_year = t.school_year
-                AND c.moment = t.moment AND c.zone = z.zone
-            ORDER BY {DOMAIN_ORDER_SQL.format(col="t.domain")}, moment_order, z.zone
+                WHERE r.school_year = m.school_year
+                GROUP BY r.domain, r.school_year, r.moment
+            )
+            SELECT domain, school_year, moment, {MOMENT_ORDER_SQL.format(col="moment")} AS moment_order,
+                   zone, count, n, count / n AS share, median_percentile
+            FROM (UNPIVOT agg ON {zone_names} INTO NAME zone VALUE count)
+            ORDER BY {DOMAIN_ORDER_SQL.format(col="domain")}, moment_order, zone
             """,
-            [info["id"], *params, info["school_year"]],
+            [],
         )
+        bands = load_zone_bands(cur)
     frame["norm_share"] = frame["zone"].map(norm_shares(bands)).astype("float64")
     return suppress_small_groups(frame, ["count", "share", "median_percentile"], hide=export)
 
@@ -247,8 +259,17 @@ def _growth_cte(user: User) -> tuple[str, list]:
     members, params = _members_cte(user)
     sql = f"""
         {members},
-        f AS (SELECT pupil_id, domain, zone, percentile FROM lvs_result WHERE school_year = ? AND moment = ?),
-        t AS (SELECT pupil_id, domain, zone, percentile FROM lvs_result WHERE school_year = ? AND moment = ?),
+        -- A moment without a school year is one of the class's own school year.
+        f AS (
+            SELECT r.pupil_id, r.domain, r.zone, r.percentile
+            FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
+            WHERE r.school_year = coalesce(?, m.school_year) AND r.moment = ?
+        ),
+        t AS (
+            SELECT r.pupil_id, r.domain, r.zone, r.percentile
+            FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
+            WHERE r.school_year = coalesce(?, m.school_year) AND r.moment = ?
+        ),
         growth AS (
             SELECT m.pupil_id, m.leave_date, f.domain,
                    f.zone AS zone_from, t.zone AS zone_to,
@@ -263,12 +284,8 @@ def _growth_cte(user: User) -> tuple[str, list]:
     return sql, params
 
 
-def _growth_params(cur, user: User, class_id: object, from_moment: object, to_moment: object) -> tuple[dict, list]:
-    info = resolve_class(cur, user, class_id)
-    start = _moment(from_moment, info["school_year"])
-    end = _moment(to_moment, info["school_year"])
-    _, params = _members_cte(user)
-    return info, [info["id"], *params, *start, *end]
+def _growth_params(from_moment: object, to_moment: object) -> list:
+    return [*_moment(from_moment), *_moment(to_moment)]
 
 
 def growth(db: Database, user: User, class_id: object, from_moment: object, to_moment: object) -> pd.DataFrame:
@@ -277,10 +294,12 @@ def growth(db: Database, user: User, class_id: object, from_moment: object, to_m
     A moment is 'begin'/'midden'/'eind' in the class's school year, or a (school_year, moment) pair.
     """
     cte, _ = _growth_cte(user)
+    params = _growth_params(from_moment, to_moment)
     with db.cursor() as cur:
-        _, params = _growth_params(cur, user, class_id, from_moment, to_moment)
-        return _run(
+        return _class_frame(
             cur,
+            user,
+            class_id,
             f"""
             WITH {cte}
             SELECT g.pupil_id, p.pupil_number, p.first_name, p.last_name, g.leave_date IS NOT NULL AS left_school,
@@ -301,10 +320,12 @@ def growth_distribution(
     n and the median percentile change are per domain (pupils tested at both moments).
     """
     cte, _ = _growth_cte(user)
+    params = _growth_params(from_moment, to_moment)
     with db.cursor() as cur:
-        _, params = _growth_params(cur, user, class_id, from_moment, to_moment)
-        frame = _run(
+        frame = _class_frame(
             cur,
+            user,
+            class_id,
             f"""
             WITH {cte},
             per_domain AS (
@@ -327,19 +348,20 @@ def avi_vs_expected(db: Database, user: User, class_id: object) -> pd.DataFrame:
     Columns: pupil_id, pupil_number, first_name, last_name, school_year, moment, grade, test_date,
     level_rank, level, expected_rank, expected_level, steps (reached − expected; negative = behind).
     """
-    members, params = _members_cte(user)
+    members, _ = _members_cte(user)
     expected = EXPECTED_AVI_SQL.format(moment="a.moment", grade="a.grade")
     with db.cursor() as cur:
-        info = resolve_class(cur, user, class_id)
-        return _run(
+        return _class_frame(
             cur,
+            user,
+            class_id,
             f"""
             WITH {members},
             a AS (
                 SELECT r.pupil_id, r.school_year, r.moment, max(r.grade) AS grade,
                        max(r.level_rank) AS level_rank, max(r.test_date) AS test_date
                 FROM avi_result r JOIN members m ON m.pupil_id = r.pupil_id
-                WHERE r.school_year = ?
+                WHERE r.school_year = m.school_year
                 GROUP BY ALL
             )
             SELECT a.pupil_id, p.pupil_number, p.first_name, p.last_name, a.school_year, a.moment,
@@ -350,17 +372,18 @@ def avi_vs_expected(db: Database, user: User, class_id: object) -> pd.DataFrame:
             FROM a JOIN pupil p ON p.id = a.pupil_id
             ORDER BY moment_order, p.last_name, p.first_name, p.id
             """,
-            [info["id"], *params, info["school_year"]],
+            [],
         )
 
 
 def dmt_cards(db: Database, user: User, class_id: object) -> pd.DataFrame:
     """Per pupil and DMT moment of the class's year: words correct and errors per card, total, percentile, zone."""
-    members, params = _members_cte(user)
+    members, _ = _members_cte(user)
     with db.cursor() as cur:
-        info = resolve_class(cur, user, class_id)
-        return _run(
+        return _class_frame(
             cur,
+            user,
+            class_id,
             f"""
             WITH {members}
             SELECT r.pupil_id, p.pupil_number, p.first_name, p.last_name, r.school_year, r.moment,
@@ -371,29 +394,30 @@ def dmt_cards(db: Database, user: User, class_id: object) -> pd.DataFrame:
                        AS total_correct,
                    r.percentile, r.zone
             FROM dmt_result r JOIN members m ON m.pupil_id = r.pupil_id JOIN pupil p ON p.id = r.pupil_id
-            WHERE r.school_year = ?
+            WHERE r.school_year = m.school_year
             ORDER BY moment_order, p.last_name, p.first_name, p.id
             """,
-            [info["id"], *params, info["school_year"]],
+            [],
         )
 
 
 def wellbeing(db: Database, user: User, class_id: object) -> pd.DataFrame:
     """Leuven scale observations (welbevinden, betrokkenheid) of the class's pupils in its school year."""
-    members, params = _members_cte(user)
+    members, _ = _members_cte(user)
     with db.cursor() as cur:
-        info = resolve_class(cur, user, class_id)
-        return _run(
+        return _class_frame(
             cur,
+            user,
+            class_id,
             f"""
             WITH {members}
             SELECT r.pupil_id, p.pupil_number, p.first_name, p.last_name, r.school_year, r.observed_on,
                    r.scale, r.score_text, r.score, r.context, r.observer
             FROM wellbeing_result r JOIN members m ON m.pupil_id = r.pupil_id JOIN pupil p ON p.id = r.pupil_id
-            WHERE r.school_year = ?
+            WHERE r.school_year = m.school_year
             ORDER BY r.scale, r.observed_on, p.last_name, p.first_name, p.id
             """,
-            [info["id"], *params, info["school_year"]],
+            [],
         )
 
 
@@ -429,12 +453,13 @@ def care_overview(db: Database, user: User, class_id: object, *, today: date | N
     """
     today = today or date.today()
     require(user, "care.read")
-    members, params = _members_cte(user)
+    members, _ = _members_cte(user)
     care_cond, care_params = pupil_scope_sql(user, "care.read", "m.pupil_id")
     with db.cursor() as cur:
-        info = resolve_class(cur, user, class_id)
-        return _run(
+        return _class_frame(
             cur,
+            user,
+            class_id,
             f"""
             WITH {members}, {MEASURE_STATE_CTE},
             phase AS (
@@ -462,7 +487,7 @@ def care_overview(db: Database, user: User, class_id: object, *, today: date | N
             WHERE m.leave_date IS NULL AND {care_cond}
             ORDER BY phase DESC, p.last_name, p.first_name, p.id
             """,
-            [info["id"], *params, today, today, today, today, today, *care_params],
+            [today, today, today, today, today, *care_params],
         )
 
 
