@@ -39,6 +39,9 @@ DOMAIN_NAMES = {
 }
 SCALE_NAMES = {"welbevinden": "welbevinden", "betrokkenheid": "betrokkenheid"}
 MAX_REASON_LENGTH = 500
+# LVS rules look at results of this many school years before the list's year at most: enough for
+# the longest series a threshold allows (6 moments), and it keeps the list fast after many years.
+LOOKBACK_YEARS = 3
 NOT_IN_SCOPE = "Deze leerling valt buiten jouw klassen of zit dit schooljaar niet (meer) op school."
 MANAGE_DENIED = "Enkel het zorgteam en de directie kunnen de regels van de aandachtslijst aanpassen."
 DISMISS_DENIED = "Enkel het zorgteam en de directie kunnen een signaal afwijzen."
@@ -139,23 +142,30 @@ MOMENT_SQL = "list_position(['begin', 'midden', 'eind'], {col})"
 ZONE_SQL = "list_position(['A', 'B', 'C', 'D', 'E'], {col})"
 
 LVS_RECORD = (
-    "struct_pack(domein := domain, schooljaar := school_year, moment := moment, zone := zone,"
-    " percentiel := percentile, afnamedatum := test_date)"
+    "struct_pack(domein := l.domain, schooljaar := l.school_year, moment := l.moment, zone := l.zone,"
+    " percentiel := l.percentile, afnamedatum := l.test_date)"
 )
 
 
 def _zone_repeated_query(t: Mapping[str, object]) -> tuple[str, list]:
+    # Decide first, then serialise only the groups that fire: JSON for every pupil is the slow part.
     sql = f"""
-        SELECT pupil_id, class_id,
-               to_json(list({LVS_RECORD} ORDER BY k DESC))::VARCHAR AS data,
-               to_json(list({LVS_RECORD} ORDER BY k DESC))::VARCHAR AS basis
-        FROM lvs_ranked
-        WHERE k <= ?
-        GROUP BY pupil_id, class_id, domain
-        HAVING count(*) = ? AND bool_and(zone_pos >= {ZONE_SQL.format(col="?")})
-           AND max(school_year) >= (SELECT previous_year FROM ctx)
+        WITH fired AS (
+            SELECT pupil_id, domain
+            FROM lvs_ranked
+            WHERE k <= ?
+            GROUP BY pupil_id, domain
+            HAVING count(*) = ? AND bool_and(zone_pos >= {ZONE_SQL.format(col="?")})
+               AND max(school_year) >= (SELECT previous_year FROM ctx)
+        )
+        SELECT pupil_id, class_id, data, data AS basis FROM (
+            SELECT l.pupil_id, l.class_id, to_json(list({LVS_RECORD} ORDER BY l.k DESC))::VARCHAR AS data
+            FROM lvs_ranked l JOIN fired f ON f.pupil_id = l.pupil_id AND f.domain = l.domain
+            WHERE l.k <= ?
+            GROUP BY l.pupil_id, l.class_id, l.domain
+        )
     """
-    return sql, [t["moments"], t["moments"], t["zone"]]
+    return sql, [t["moments"], t["moments"], t["zone"], t["moments"]]
 
 
 def _zone_repeated_fields(t, data, _class_name, _today) -> dict:
@@ -169,15 +179,21 @@ def _zone_repeated_fields(t, data, _class_name, _today) -> dict:
 
 def _zone_drop_query(t: Mapping[str, object]) -> tuple[str, list]:
     sql = f"""
-        SELECT pupil_id, class_id,
-               to_json(list({LVS_RECORD} ORDER BY k DESC))::VARCHAR AS data,
-               to_json(list({LVS_RECORD} ORDER BY k DESC))::VARCHAR AS basis
-        FROM lvs_ranked
-        WHERE k <= 2
-        GROUP BY pupil_id, class_id, domain
-        HAVING count(*) = 2
-           AND max(zone_pos) FILTER (WHERE k = 1) - max(zone_pos) FILTER (WHERE k = 2) >= ?
-           AND max(school_year) >= (SELECT previous_year FROM ctx)
+        WITH fired AS (
+            SELECT pupil_id, domain
+            FROM lvs_ranked
+            WHERE k <= 2
+            GROUP BY pupil_id, domain
+            HAVING count(*) = 2
+               AND max(zone_pos) FILTER (WHERE k = 1) - max(zone_pos) FILTER (WHERE k = 2) >= ?
+               AND max(school_year) >= (SELECT previous_year FROM ctx)
+        )
+        SELECT pupil_id, class_id, data, data AS basis FROM (
+            SELECT l.pupil_id, l.class_id, to_json(list({LVS_RECORD} ORDER BY l.k DESC))::VARCHAR AS data
+            FROM lvs_ranked l JOIN fired f ON f.pupil_id = l.pupil_id AND f.domain = l.domain
+            WHERE l.k <= 2
+            GROUP BY l.pupil_id, l.class_id, l.domain
+        )
     """
     return sql, [t["zones"]]
 
@@ -540,7 +556,7 @@ def _signal_frame(
     care_cond, care_params = pupil_scope_sql(user, "care.read", "pupil_id") if can(user, "care.read") else ("FALSE", [])
     rule_order = "[" + ", ".join(f"'{rule.id}'" for rule in RULES) + "]"
     query = f"""
-        WITH ctx AS (SELECT ?::DATE AS today, ? AS school_year, ? AS previous_year),
+        WITH ctx AS (SELECT ?::DATE AS today, ? AS school_year, ? AS previous_year, ? AS earliest_year),
         targets AS (
             SELECT e.pupil_id, c.id AS class_id, c.school_year, c.grade, e.entry_date
             FROM enrolment e JOIN class c ON c.id = e.class_id
@@ -555,7 +571,7 @@ def _signal_frame(
                    row_number() OVER (PARTITION BY r.pupil_id, r.domain
                                       ORDER BY r.school_year DESC, {MOMENT_SQL.format(col="r.moment")} DESC) AS k
             FROM lvs_result r JOIN targets tg ON tg.pupil_id = r.pupil_id
-            WHERE r.school_year <= (SELECT school_year FROM ctx)
+            WHERE r.school_year BETWEEN (SELECT earliest_year FROM ctx) AND (SELECT school_year FROM ctx)
         ),
         avi_moments AS (
             SELECT r.pupil_id, tg.class_id, r.school_year, r.moment, max(r.grade) AS grade,
@@ -590,6 +606,7 @@ def _signal_frame(
         today,
         school_year,
         shift(school_year, -1),
+        shift(school_year, -LOOKBACK_YEARS),
         *class_params,
         *pupil_params,
         *extra_params,
