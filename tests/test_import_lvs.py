@@ -13,7 +13,10 @@ from pipelines.importer import run_import
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "voorbeelden"
 ZORG = User(id=11, username="zorg", name="Zorg Coördinator", role="zorgteam")
-HEADER = "schooljaar,afnamedatum,leerling_id,klas,leerjaar,domein,afnamemoment,ruwe_score,max_score,percentiel,zone,opmerking"
+HEADER = (
+    "schooljaar,afnamedatum,leerling_id,klas,leerjaar,domein,afnamemoment,"
+    "ruwe_score,max_score,percentiel,zone,opmerking"
+)
 
 
 def sample(name: str) -> bytes:

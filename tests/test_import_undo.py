@@ -14,7 +14,10 @@ SAMPLES = Path(__file__).resolve().parent.parent / "data" / "voorbeelden"
 ZORG = User(id=11, username="zorg", name="Zorg Coördinator", role="zorgteam")
 BEHEERDER = User(id=21, username="ict", name="ICT Beheer", role="beheerder")
 DATA_TABLES = ("school_year", "class", "pupil", "enrolment", "lvs_result")
-LVS_HEADER = "schooljaar,afnamedatum,leerling_id,klas,leerjaar,domein,afnamemoment,ruwe_score,max_score,percentiel,zone,opmerking"
+LVS_HEADER = (
+    "schooljaar,afnamedatum,leerling_id,klas,leerjaar,domein,afnamemoment,"
+    "ruwe_score,max_score,percentiel,zone,opmerking"
+)
 ROSTER_HEADER = "leerling_id,voornaam,naam,geboortedatum,schooljaar,klas,niveau,leerjaar,geslacht"
 
 
