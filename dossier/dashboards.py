@@ -24,7 +24,7 @@ from dossier.access import ALL, AccessDenied, User, class_scope_sql, pupil_scope
 from dossier.db import Database
 from dossier.instruments import LVS_DOMAINS, MOMENTS, ZONES, load_zone_bands
 from dossier.labels import STICORDI
-from dossier.schoolyear import is_school_year, school_year_of
+from dossier.schoolyear import is_school_year, school_year_of, shift
 
 MIN_GROUP_SIZE = 5
 
@@ -192,6 +192,8 @@ def class_overview(db: Database, user: User, class_id: object, *, history: int =
         raise DashboardError("Het aantal vorige schooljaren moet tussen 0 en 10 liggen.")
     members, _ = _members_cte(user)
     with db.cursor() as cur:
+        # Constant year bounds let DuckDB skip older results, worth the one lookup of the class's year.
+        year = resolve_class(cur, user, class_id)["school_year"]
         return _class_frame(
             cur,
             user,
@@ -201,8 +203,7 @@ def class_overview(db: Database, user: User, class_id: object, *, history: int =
             res AS (
                 SELECT r.pupil_id, r.domain, r.school_year, r.moment, r.zone, r.percentile, r.test_date, r.grade
                 FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
-                WHERE CAST(left(r.school_year, 4) AS INTEGER)
-                      BETWEEN CAST(left(m.school_year, 4) AS INTEGER) - ? AND CAST(left(m.school_year, 4) AS INTEGER)
+                WHERE r.school_year BETWEEN ? AND ?
             ),
             cells AS (SELECT DISTINCT domain, school_year, moment FROM res)
             SELECT p.id AS pupil_id, p.pupil_number, p.first_name, p.last_name,
@@ -217,7 +218,7 @@ def class_overview(db: Database, user: User, class_id: object, *, history: int =
             ORDER BY p.last_name, p.first_name, p.id, {DOMAIN_ORDER_SQL.format(col="c.domain")},
                      c.school_year, moment_order
             """,
-            [history],
+            [shift(year, -history), year],
         )
 
 
@@ -259,17 +260,8 @@ def _growth_cte(user: User) -> tuple[str, list]:
     members, params = _members_cte(user)
     sql = f"""
         {members},
-        -- A moment without a school year is one of the class's own school year.
-        f AS (
-            SELECT r.pupil_id, r.domain, r.zone, r.percentile
-            FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
-            WHERE r.school_year = coalesce(?, m.school_year) AND r.moment = ?
-        ),
-        t AS (
-            SELECT r.pupil_id, r.domain, r.zone, r.percentile
-            FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
-            WHERE r.school_year = coalesce(?, m.school_year) AND r.moment = ?
-        ),
+        f AS (SELECT pupil_id, domain, zone, percentile FROM lvs_result WHERE school_year = ? AND moment = ?),
+        t AS (SELECT pupil_id, domain, zone, percentile FROM lvs_result WHERE school_year = ? AND moment = ?),
         growth AS (
             SELECT m.pupil_id, m.leave_date, f.domain,
                    f.zone AS zone_from, t.zone AS zone_to,
@@ -284,8 +276,11 @@ def _growth_cte(user: User) -> tuple[str, list]:
     return sql, params
 
 
-def _growth_params(from_moment: object, to_moment: object) -> list:
-    return [*_moment(from_moment), *_moment(to_moment)]
+def _growth_params(cur, user: User, class_id: object, from_moment: object, to_moment: object) -> list:
+    start, end = _moment(from_moment), _moment(to_moment)
+    # Constants let DuckDB skip most of lvs_result, worth the one lookup of the class's year.
+    year = resolve_class(cur, user, class_id)["school_year"]
+    return [start[0] or year, start[1], end[0] or year, end[1]]
 
 
 def growth(db: Database, user: User, class_id: object, from_moment: object, to_moment: object) -> pd.DataFrame:
@@ -294,8 +289,8 @@ def growth(db: Database, user: User, class_id: object, from_moment: object, to_m
     A moment is 'begin'/'midden'/'eind' in the class's school year, or a (school_year, moment) pair.
     """
     cte, _ = _growth_cte(user)
-    params = _growth_params(from_moment, to_moment)
     with db.cursor() as cur:
+        params = _growth_params(cur, user, class_id, from_moment, to_moment)
         return _class_frame(
             cur,
             user,
@@ -320,8 +315,8 @@ def growth_distribution(
     n and the median percentile change are per domain (pupils tested at both moments).
     """
     cte, _ = _growth_cte(user)
-    params = _growth_params(from_moment, to_moment)
     with db.cursor() as cur:
+        params = _growth_params(cur, user, class_id, from_moment, to_moment)
         frame = _class_frame(
             cur,
             user,
