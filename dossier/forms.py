@@ -392,7 +392,7 @@ def _missing(value) -> bool:
         return False
     try:
         return bool(pd.isna(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, ArithmeticError):  # ArithmeticError: Decimal('sNaN')
         return False
 
 
@@ -472,9 +472,12 @@ def _int(value) -> int | None:
         return None
     if isinstance(value, bool):
         raise _Unreadable(M_NUMBER)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, int | float):
+        # Bounded, so a huge number is reported instead of overflowing the typed column.
+        if isinstance(value, float) and not value.is_integer():
+            raise _Unreadable(M_NUMBER)
+        if abs(value) >= 10**9:
+            raise _Unreadable(M_NUMBER)
         return int(value)
     text = _text(value)
     if text is None:

@@ -176,6 +176,8 @@ def _split_fields(fields: Mapping) -> tuple[dict, object]:
 
 
 def _with_default_visibility(user: User, fields: dict) -> dict:
+    if not writable_visibilities(user):
+        require(user, _permission("team", "write"))  # CLB, beheerder: refused before any form message
     if fields.get("visibility") in (None, "") and fields.get("type") in labels.TEMPLATES:
         fields = {**fields, "visibility": labels.default_visibility(fields["type"], writable_visibilities(user))}
     return fields

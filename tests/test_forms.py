@@ -207,6 +207,8 @@ def test_care_phase_rules():
     assert errors == {"phase": forms.M_PHASE, "note": forms.M_NOTE}
     _, errors = forms.check_care_phase({"phase": "twee", "start_date": None, "note": "x"})
     assert errors == {"phase": forms.M_NUMBER, "start_date": forms.M_PHASE_START}
+    for huge in (2**64, 9.223372036854776e18, float("inf"), 1.5):
+        assert forms.check_care_phase({"phase": huge, "start_date": TODAY, "note": "x"})[1] == {"phase": forms.M_NUMBER}
 
 
 def test_many_records_are_checked_at_once_row_by_row():

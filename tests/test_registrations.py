@@ -7,11 +7,13 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dossier import registrations
 from dossier.access import AccessDenied
 from dossier.db import Database, DatabaseConflictError
-from dossier.forms import FORM, M_FACTS, M_REASON, FormError
+from dossier.forms import FORM, M_FACTS, M_REASON, FormError, validate_registration
 from dossier.schoolyear import bounds
 from dossier.users import authenticate
 from tests.factories import PASSWORD, make_school
@@ -385,6 +387,8 @@ def test_a_refused_write_leaves_no_audit_row(db, school, users):
     clb = users["clb"]
     with pytest.raises(AccessDenied):
         registrations.create_registration(db, clb, school.pupils["30001"], **observation())
+    with pytest.raises(AccessDenied):  # also with bad input: the refusal comes first
+        registrations.create_bulk(db, users["beheer"], [school.pupils["30001"]], **observation(facts=""))
     assert audit_rows(db, "create") == []
 
 
@@ -500,3 +504,21 @@ def test_losing_a_race_for_the_next_version_gives_a_dutch_conflict_message(db, s
     with pytest.raises(DatabaseConflictError):
         registrations.withdraw_registration(db, zorg, rid, "Tegelijk ingetrokken")
     assert count(db, "SELECT count(*) FROM registration WHERE registration_id = ?", [rid]) == 2
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(min_size=1, max_size=300))
+def test_any_text_is_stored_as_validated_or_refused_in_dutch(db, school, users, text):
+    zorg = users["zorg"]
+    pupil = school.pupils["30009"]
+    fields = observation(facts=text, interpretation=text)
+    try:
+        clean = validate_registration(fields)
+    except FormError as exc:
+        assert set(exc.errors) <= {"facts", "interpretation"}
+        with pytest.raises(FormError):
+            registrations.create_registration(db, zorg, pupil, **fields)
+        return
+    rid = registrations.create_registration(db, zorg, pupil, **fields)
+    row = registrations.list_registrations(db, zorg, pupil).set_index("registration_id").loc[rid]
+    assert (row["facts"], row["interpretation"]) == (clean["facts"], clean["interpretation"])
