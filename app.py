@@ -15,7 +15,14 @@ user = session.current_user(db)
 
 start = st.Page("pages/start.py", title="Start", icon=":material/home:", default=True)
 pupil_list = st.Page("pages/leerlingen.py", title="Leerlingen", icon=":material/groups:")
-sections: dict[str, list] = {"Overzicht": [start, pupil_list]}
+dossier_page = st.Page("pages/leerling.py", title="Leerlingendossier", icon=":material/folder_open:")
+register = st.Page("pages/registreren.py", title="Registreren", icon=":material/edit_note:")
+overview = [start, pupil_list]
+if user and can(user, "dossier.read"):
+    overview.append(dossier_page)
+if user and can(user, "registrations.team.write"):
+    overview.append(register)
+sections: dict[str, list] = {"Overzicht": overview}
 data_pages = []
 if user and (can(user, "roster.import") or can(user, "results.import")):
     data_pages.append(st.Page("pages/importeren.py", title="Importeren", icon=":material/upload_file:"))
@@ -26,7 +33,7 @@ if data_pages:
 
 if user is None:
     # Register every page (hidden) so a deep link survives sign-in; the page itself does not run.
-    all_pages = [start, pupil_list, st.Page("pages/importeren.py"), st.Page("pages/beheer.py")]
+    all_pages = [start, pupil_list, dossier_page, register, st.Page("pages/importeren.py"), st.Page("pages/beheer.py")]
     st.navigation(all_pages, position="hidden")
     render_sign_in(db)
     st.stop()

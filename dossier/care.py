@@ -139,22 +139,28 @@ def current_phase(db: Database, user: User, pupil_id: int) -> dict | None:
 def phase_history(db: Database, user: User, pupil_id: int) -> pd.DataFrame:
     """All care phases of a pupil, oldest first: id, phase, phase_label, start_date, end_date, note,
     registration_id, created_by_name, created_at."""
-    require(user, "care.read")
 
     def read(cur):
-        require_pupil(cur, user, pupil_id, "care.read")
-        frame = cur.execute(
-            """
-            SELECT id, pupil_id, phase, start_date, end_date, note, registration_id, created_by_name, created_at
-            FROM care_phase WHERE pupil_id = ? ORDER BY start_date, id
-            """,
-            [as_id(pupil_id)],
-        ).df()
-        frame.insert(3, "phase_label", [labels.phase_label(p) for p in frame["phase"]])
+        frame = query_phase_history(cur, user, pupil_id)
         audit.record(cur, user, "view", pupil_id=as_id(pupil_id), object="care_phase", detail=f"{len(frame)} zorgfasen")
         return frame
 
     return db.write(read)
+
+
+def query_phase_history(cur, user: User, pupil_id: int) -> pd.DataFrame:
+    """`phase_history` inside the caller's transaction, without its audit row."""
+    require(user, "care.read")
+    require_pupil(cur, user, pupil_id, "care.read")
+    frame = cur.execute(
+        """
+        SELECT id, pupil_id, phase, start_date, end_date, note, registration_id, created_by_name, created_at
+        FROM care_phase WHERE pupil_id = ? ORDER BY start_date, id
+        """,
+        [as_id(pupil_id)],
+    ).df()
+    frame.insert(3, "phase_label", [labels.phase_label(p) for p in frame["phase"]])
+    return frame
 
 
 def set_phase(db: Database, user: User, pupil_id: int, phase: int, start_date: date, note: str) -> None:
@@ -331,35 +337,56 @@ def list_measures(
     planned_end_date and first_evaluation_date are what was set at the start. `active`:
     started and not ended on `today`.
     """
-    require(user, "care.read")
-    day = today or date.today()
 
     def read(cur):
-        require_pupil(cur, user, pupil_id, "care.read")
-        frame = cur.execute(
-            f"""
-            WITH {_MEASURE_STATE}
-            SELECT id AS measure_id, pupil_id, category, description, start_date,
-                   effective_end AS end_date, end_date AS planned_end_date,
-                   next_evaluation AS evaluation_date, evaluation_date AS first_evaluation_date,
-                   (start_date <= ?::DATE AND (effective_end IS NULL OR effective_end >= ?::DATE)) AS active,
-                   stopped, evaluations, last_evaluated_on, last_decision, last_evaluation_text, last_evaluated_by,
-                   created_by_name, created_by_role, created_at
-            FROM measure_state
-            WHERE pupil_id = ?
-            ORDER BY active DESC, start_date DESC, id DESC
-            """,
-            [day, day, as_id(pupil_id)],
-        ).df()
-        if active_only:
-            frame = frame[frame["active"]].reset_index(drop=True)
+        frame = query_measures(cur, user, pupil_id, active_only, today=today)
         audit.record(cur, user, "view", pupil_id=as_id(pupil_id), object="measures", detail=f"{len(frame)} maatregelen")
         return frame
 
     return db.write(read)
 
 
+def query_measures(
+    cur, user: User, pupil_id: int, active_only: bool = False, *, today: date | None = None
+) -> pd.DataFrame:
+    """`list_measures` inside the caller's transaction, without its audit row."""
+    require(user, "care.read")
+    day = today or date.today()
+    require_pupil(cur, user, pupil_id, "care.read")
+    frame = cur.execute(
+        f"""
+        WITH {_MEASURE_STATE}
+        SELECT id AS measure_id, pupil_id, category, description, start_date,
+               effective_end AS end_date, end_date AS planned_end_date,
+               next_evaluation AS evaluation_date, evaluation_date AS first_evaluation_date,
+               (start_date <= ?::DATE AND (effective_end IS NULL OR effective_end >= ?::DATE)) AS active,
+               stopped, evaluations, last_evaluated_on, last_decision, last_evaluation_text, last_evaluated_by,
+               created_by_name, created_by_role, created_at
+        FROM measure_state
+        WHERE pupil_id = ?
+        ORDER BY active DESC, start_date DESC, id DESC
+        """,
+        [day, day, as_id(pupil_id)],
+    ).df()
+    if active_only:
+        frame = frame[frame["active"]].reset_index(drop=True)
+    return frame
+
+
 def due_evaluations(db: Database, user: User, *, within_days: int = 14, today: date | None = None) -> pd.DataFrame:
+    """'Te evalueren' for everyone in the user's scope; see `query_due_evaluations`. Audited."""
+
+    def read(cur):
+        frame = query_due_evaluations(cur, user, within_days=within_days, today=today)
+        audit.record(cur, user, "view", object="due_evaluations", detail=f"te evalueren: {len(frame)}")
+        return frame
+
+    return db.write(read)
+
+
+def query_due_evaluations(
+    cur, user: User, *, within_days: int = 14, today: date | None = None, pupil_id: int | None = None
+) -> pd.DataFrame:
     """'Te evalueren': measures and agreements whose evaluation date is past or within `within_days`.
 
     For the pupils enrolled now in the user's scope (a teacher: own classes; agreements only
@@ -411,12 +438,8 @@ def due_evaluations(db: Database, user: User, *, within_days: int = 14, today: d
         JOIN enrolment e ON e.pupil_id = p.id AND e.school_year = ?
         JOIN class c ON c.id = e.class_id
         WHERE (e.leave_date IS NULL OR e.leave_date > ?::DATE) AND {pupil_condition}
+          AND (?::INTEGER IS NULL OR p.id = ?::INTEGER)
         ORDER BY d.evaluation_date, c.name, p.last_name, p.first_name, d.kind, d.object_id
     """
-
-    def read(cur):
-        frame = cur.execute(query, [*params, day, school_year_of(day), day, *pupil_params]).df()
-        audit.record(cur, user, "view", object="due_evaluations", detail=f"te evalueren: {len(frame)}")
-        return frame
-
-    return db.write(read)
+    one = as_id(pupil_id) if pupil_id is not None else None
+    return cur.execute(query, [*params, day, school_year_of(day), day, *pupil_params, one, one]).df()

@@ -464,6 +464,47 @@ def list_registrations(
     `author` is a staff user id (who wrote version 1). `search` is case- and
     accent-insensitive over facts, interpretation and agreements. Columns: LIST_COLUMNS.
     """
+
+    def read(cur):
+        frame = query_registrations(
+            cur,
+            user,
+            pupil_id,
+            types=types,
+            domains=domains,
+            school_year=school_year,
+            author=author,
+            search=search,
+            include_withdrawn=include_withdrawn,
+        )
+        audit.record(
+            cur,
+            user,
+            "view",
+            pupil_id=pupil_id,
+            object="registrations",
+            detail=f"{len(frame)} registraties" + (" (met zoekterm)" if search and search.strip() else ""),
+        )
+        return frame
+
+    return db.write(read)
+
+
+def query_registrations(
+    cur,
+    user: User,
+    pupil_id: int,
+    *,
+    types=None,
+    domains=None,
+    school_year: str | None = None,
+    author: int | None = None,
+    search: str | None = None,
+    include_withdrawn: bool = False,
+) -> pd.DataFrame:
+    """`list_registrations` inside the caller's transaction, without its audit row.
+
+    For callers that audit the whole read once themselves (the pupil file)."""
     condition, params = visibility_sql(user, "read", "r")
     filters, values = [condition], list(params)
     type_list, domain_list = _as_list(types), _as_list(domains)
@@ -487,47 +528,34 @@ def list_registrations(
             " strip_accents(lower(?)))"
         )
         values.append(search.strip())
-
-    def read(cur):
-        require_pupil(cur, user, pupil_id, "dossier.read")
-        frame = cur.execute(
-            f"""
-            WITH r AS (
-                SELECT * FROM registration WHERE pupil_id = ?
-                QUALIFY row_number() OVER (PARTITION BY registration_id ORDER BY version DESC) = 1
-            ),
-            f AS (SELECT * FROM registration WHERE pupil_id = ? AND version = 1),
-            a AS (
-                SELECT registration_id, file_name FROM registration_attachment
-                QUALIFY row_number() OVER (PARTITION BY registration_id ORDER BY id DESC) = 1
-            )
-            SELECT r.registration_id, r.version, r.row_id, r.pupil_id, r.type, r.fact_date, r.facts,
-                   r.interpretation, r.agreements, r.owner, r.evaluation_date, r.domain, r.visibility,
-                   r.transferable, r.confidential_third_parties, r.report_kind, r.follows_up, r.group_id,
-                   r.school_year, r.class_id, c.name AS class_name,
-                   f.author_id, f.author_name, f.author_role, f.created_at,
-                   r.author_name AS changed_by_name, r.created_at AS changed_at,
-                   r.withdrawn, r.withdrawal_reason, a.file_name AS attachment_name
-            FROM r
-            JOIN f ON f.registration_id = r.registration_id
-            LEFT JOIN class c ON c.id = r.class_id
-            LEFT JOIN a ON a.registration_id = r.registration_id
-            WHERE {" AND ".join(filters)}
-            ORDER BY r.fact_date DESC, f.created_at DESC, r.registration_id DESC
-            """,
-            [pupil_id, pupil_id, *values],
-        ).df()
-        audit.record(
-            cur,
-            user,
-            "view",
-            pupil_id=pupil_id,
-            object="registrations",
-            detail=f"{len(frame)} registraties" + (" (met zoekterm)" if search and search.strip() else ""),
+    require_pupil(cur, user, pupil_id, "dossier.read")
+    return cur.execute(
+        f"""
+        WITH r AS (
+            SELECT * FROM registration WHERE pupil_id = ?
+            QUALIFY row_number() OVER (PARTITION BY registration_id ORDER BY version DESC) = 1
+        ),
+        f AS (SELECT * FROM registration WHERE pupil_id = ? AND version = 1),
+        a AS (
+            SELECT registration_id, file_name FROM registration_attachment
+            QUALIFY row_number() OVER (PARTITION BY registration_id ORDER BY id DESC) = 1
         )
-        return frame
-
-    return db.write(read)
+        SELECT r.registration_id, r.version, r.row_id, r.pupil_id, r.type, r.fact_date, r.facts,
+               r.interpretation, r.agreements, r.owner, r.evaluation_date, r.domain, r.visibility,
+               r.transferable, r.confidential_third_parties, r.report_kind, r.follows_up, r.group_id,
+               r.school_year, r.class_id, c.name AS class_name,
+               f.author_id, f.author_name, f.author_role, f.created_at,
+               r.author_name AS changed_by_name, r.created_at AS changed_at,
+               r.withdrawn, r.withdrawal_reason, a.file_name AS attachment_name
+        FROM r
+        JOIN f ON f.registration_id = r.registration_id
+        LEFT JOIN class c ON c.id = r.class_id
+        LEFT JOIN a ON a.registration_id = r.registration_id
+        WHERE {" AND ".join(filters)}
+        ORDER BY r.fact_date DESC, f.created_at DESC, r.registration_id DESC
+        """,
+        [pupil_id, pupil_id, *values],
+    ).df()
 
 
 def registration_history(db: Database, user: User, registration_id: int) -> pd.DataFrame:

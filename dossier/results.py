@@ -43,14 +43,18 @@ INSTRUMENTS: dict[str, tuple[str, str, str]] = {
 
 def pupil_results(db: Database, user: User, pupil_id: int) -> dict[str, pd.DataFrame]:
     """All results of one pupil per instrument, oldest first; empty frames when out of scope."""
+    with db.cursor() as cur:
+        return query_pupil_results(cur, user, pupil_id)
+
+
+def query_pupil_results(cur, user: User, pupil_id: int) -> dict[str, pd.DataFrame]:
     condition, params = pupil_scope_sql(user, "results.read", "r.pupil_id")
     frames = {}
-    with db.cursor() as cur:
-        for key, (table, date_col, columns) in INSTRUMENTS.items():
-            frames[key] = cur.execute(
-                f"SELECT {columns} FROM {table} r WHERE r.pupil_id = ? AND {condition} ORDER BY r.{date_col}",
-                [pupil_id, *params],
-            ).df()
+    for key, (table, date_col, columns) in INSTRUMENTS.items():
+        frames[key] = cur.execute(
+            f"SELECT {columns} FROM {table} r WHERE r.pupil_id = ? AND {condition} ORDER BY r.{date_col}",
+            [pupil_id, *params],
+        ).df()
     return frames
 
 

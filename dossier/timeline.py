@@ -92,7 +92,15 @@ def pupil_timeline(data: TimelineData, title: str = "Tijdlijn") -> go.Figure:
         lanes.append(("wellbeing", "Welbevinden en betrokkenheid (1–5)", 0.14))
     if not data.measures.empty:
         lanes.append(("measures", "Maatregelen", 0.08))
-    lanes.append(("registrations", "Registraties", 0.1))
+    if not data.registrations.empty:
+        lanes.append(("registrations", "Registraties", 0.1))
+    if not lanes:
+        fig = go.Figure()
+        fig.add_annotation(
+            text="Nog geen resultaten of registraties.", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
+        )
+        fig.update_layout(title=title, height=200, xaxis_visible=False, yaxis_visible=False)
+        return fig
 
     heights = [h for _, _, h in lanes]
     fig = make_subplots(
@@ -115,13 +123,13 @@ def pupil_timeline(data: TimelineData, title: str = "Tijdlijn") -> go.Figure:
         _wellbeing_lane(fig, data, row_of["wellbeing"])
     if "measures" in row_of:
         _measures_lane(fig, data, row_of["measures"])
-    _registrations_lane(fig, data, row_of["registrations"])
+    if "registrations" in row_of:
+        _registrations_lane(fig, data, row_of["registrations"])
     _phase_shading(fig, data, len(lanes))
 
+    # Dates under every lane: a lane read on its own still shows when things happened.
+    fig.update_xaxes(type="date", tickformat="%d/%m/%Y", hoverformat="%d/%m/%Y", showticklabels=True)
     fig.update_xaxes(
-        type="date",
-        tickformat="%d/%m/%Y",
-        hoverformat="%d/%m/%Y",
         rangeselector={
             "buttons": [
                 {"count": 6, "label": "6 maanden", "step": "month", "stepmode": "backward"},
@@ -319,9 +327,6 @@ def _measures_lane(fig: go.Figure, data: TimelineData, row: int) -> None:
 
 def _registrations_lane(fig: go.Figure, data: TimelineData, row: int) -> None:
     frame = data.registrations
-    if frame.empty:
-        fig.update_yaxes(visible=False, row=row, col=1)
-        return
     types = list(dict.fromkeys(frame.sort_values("fact_date")["type_label"]))
     for type_label in types:
         group = frame[frame["type_label"] == type_label]

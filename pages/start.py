@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from dossier import charts, pupils
+from dossier import care, charts, pupils
 from dossier.schoolyear import current_school_year
 from ui.context import page_context
-from ui.widgets import dutch_dates
+from ui.widgets import due_table, plain
 
 db, user = page_context()
 year = current_school_year()
@@ -19,20 +19,34 @@ if user.role == "leerkracht":
         st.info("Je hebt dit schooljaar nog geen klassen. Vraag de beheerder om je klassen toe te wijzen.")
     for row in classes.itertuples():
         with st.container(border=True):
-            st.markdown(f"### {row.name} · {row.pupils} leerlingen")
-            members = pupils.list_pupils(db, user, year, class_id=row.id, include_left=False)
-            table = dutch_dates(members, ["birth_date"])[["pupil_number", "first_name", "last_name", "birth_date"]]
-            st.dataframe(
-                table.rename(
-                    columns={
-                        "pupil_number": "Leerlingnummer",
-                        "first_name": "Voornaam",
-                        "last_name": "Naam",
-                        "birth_date": "Geboortedatum",
-                    }
-                ),
-                hide_index=True,
+            head, group = st.columns([3, 1])
+            head.markdown(f"### {row.name} · {row.pupils} leerlingen")
+            group.page_link(
+                "pages/registreren.py",
+                label="Registratie voor een groep",
+                icon=":material/group_add:",
+                query_params={"klas": int(row.id)},
             )
+            members = pupils.list_pupils(db, user, year, class_id=row.id, include_left=False)
+            for pupil in members.itertuples():
+                name, open_file, write = st.columns([3, 1, 1])
+                name.markdown(f"{plain(pupil.first_name)} {plain(pupil.last_name)} · {pupil.pupil_number}")
+                open_file.page_link(
+                    "pages/leerling.py",
+                    label="Dossier",
+                    icon=":material/folder_open:",
+                    query_params={"leerling": int(pupil.id)},
+                )
+                write.page_link(
+                    "pages/registreren.py",
+                    label="Registreren",
+                    icon=":material/edit_note:",
+                    query_params={"leerling": int(pupil.id)},
+                )
+    due = care.due_evaluations(db, user)
+    if not due.empty:
+        st.subheader("Te evalueren")
+        st.dataframe(due_table(due), hide_index=True)
 else:
     st.subheader(f"De school in een oogopslag · {year}")
     classes = pupils.list_classes(db, user, year)

@@ -5,60 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from dossier.db import Database
-from tests.factories import PASSWORD, make_school
-
-TIMEOUT = 60
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def navigation_not_pages_directory(monkeypatch):
-    """AppTest resets Streamlit's "uses a pages/ directory" flag before every run, and with our
-    top-level pages/ folder it would then run a page file directly (multipage v1) instead of
-    app.py. The real server flips the flag once st.navigation has run; do the same here."""
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    path = tmp_path / "app.duckdb"
-    monkeypatch.setenv("DOSSIER_DB", str(path))
-    database = Database(path)
-    school = make_school(database)
-    database.close()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path, school
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def signed_in(username: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.text_input(key="sign_in_username").input(username)
-    at.text_input(key="sign_in_password").input(PASSWORD)
-    at.button[0].click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [e.value for e in at.title] + [e.value for e in at.subheader] + [e.value for e in at.markdown]
-    parts += [e.value for e in at.error] + [e.value for e in at.info] + [e.value for e in at.caption]
-    return "\n".join(str(p) for p in parts)
+from tests.apptest import APP, TIMEOUT, signed_in, texts
 
 
 def test_sign_in_page_refuses_wrong_password(app_db):
@@ -78,8 +27,13 @@ def test_teacher_start_shows_own_class_only(app_db):
     content = texts(at)
     assert "Mijn klassen" in content
     assert "L1A" in content and "L1B" not in content
-    names = set(at.dataframe[0].value["Naam"])
-    assert names == {"Peeters", "Wouters", "Nowak"}
+    # One row per own pupil, each with links to the dossier and the form.
+    for name in ("Wout Peeters", "Lina Wouters", "Lucas Nowak"):
+        assert name in content
+    for other in ("Desmet", "Maes", "Çelik"):
+        assert other not in content
+    links = at.get("page_link")
+    assert sum(1 for link in links if link.proto.label == "Registreren") == 3
 
 
 def test_director_start_shows_school_at_a_glance(app_db):

@@ -8,6 +8,7 @@ import streamlit as st
 from dossier import pupils
 from dossier.access import User
 from dossier.db import Database
+from dossier.labels import DUE_KINDS
 from dossier.schoolyear import current_school_year, format_date
 
 
@@ -44,3 +45,40 @@ def dutch_dates(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 GENDER_LABELS = {"M": "jongen", "V": "meisje", "X": "X"}
+
+
+def query_int(name: str) -> int | None:
+    """An integer query parameter (shareable links such as ?leerling=12), or None."""
+    raw = st.query_params.get(name)
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!<>|~$:"})
+
+
+def plain(text: object) -> str:
+    """User-typed text made inert for st.markdown: no links, images, HTML or formatting."""
+    return "" if text is None else str(text).translate(_MARKDOWN_SPECIAL).replace("\n", "  \n")
+
+
+def due_table(due: pd.DataFrame) -> pd.DataFrame:
+    """The 'Te evalueren' list with Dutch headers, most overdue first."""
+    table = dutch_dates(due, ["evaluation_date"])
+    table["kind"] = table["kind"].map(DUE_KINDS).fillna(table["kind"])
+    table["status"] = due["days_overdue"].map(
+        lambda d: f"{d} dagen te laat" if d > 0 else ("vandaag" if d == 0 else f"over {-d} dagen")
+    )
+    return table[["pupil_name", "class_name", "kind", "description", "owner", "evaluation_date", "status"]].rename(
+        columns={
+            "pupil_name": "Leerling",
+            "class_name": "Klas",
+            "kind": "Soort",
+            "description": "Wat",
+            "owner": "Opvolging",
+            "evaluation_date": "Evaluatiedatum",
+            "status": "Status",
+        }
+    )

@@ -1,0 +1,181 @@
+"""One pupil's dossier as the pupil page shows it, read in one go with one audit entry.
+
+`open_pupil_file` gathers identification, class history, care phase, measures,
+registrations, results and open evaluations within the user's scope, and writes a single
+"view" row to the audit log: one opening of a dossier is one entry, however many parts it has.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from dossier import audit, care, instruments, labels, pupils
+from dossier.access import User, can, require
+from dossier.db import Database
+from dossier.registrations import query_registrations, readable_visibilities, writable_visibilities
+from dossier.results import query_pupil_results
+from dossier.timeline import TimelineData
+
+
+@dataclass
+class PupilFile:
+    pupil: dict
+    class_history: pd.DataFrame
+    phase: dict | None
+    phases: pd.DataFrame
+    measures: pd.DataFrame
+    registrations: pd.DataFrame  # current versions, withdrawn ones included (marked)
+    results: dict[str, pd.DataFrame]
+    due: pd.DataFrame  # open evaluations of this pupil
+    zone_bands: dict[str, float]
+    writable: tuple[str, ...] = ()  # visibilities the user may write for this pupil
+    may_write_care: bool = False
+    today: date = field(default_factory=date.today)
+
+    @property
+    def name(self) -> str:
+        return f"{self.pupil['first_name']} {self.pupil['last_name']}"
+
+    @property
+    def current_class(self) -> dict | None:
+        if self.class_history.empty:
+            return None
+        return self.class_history.iloc[-1].to_dict()
+
+    @property
+    def active_registrations(self) -> pd.DataFrame:
+        frame = self.registrations
+        return frame[~frame["withdrawn"]] if not frame.empty else frame
+
+    @property
+    def active_measures(self) -> pd.DataFrame:
+        return self.measures[self.measures["active"]] if not self.measures.empty else self.measures
+
+    def latest_agreements(self, limit: int = 3) -> pd.DataFrame:
+        frame = self.active_registrations
+        if frame.empty:
+            return frame
+        with_agreement = frame[frame["agreements"].fillna("").str.strip() != ""]
+        return with_agreement.sort_values("fact_date", ascending=False).head(limit)
+
+    def latest_zones(self) -> pd.DataFrame:
+        lvs = self.results.get("lvs", pd.DataFrame())
+        if lvs.empty:
+            return lvs
+        return lvs.sort_values("test_date").groupby("domain", as_index=False).last()
+
+
+def open_pupil_file(db: Database, user: User, pupil_id: int, *, today: date | None = None) -> PupilFile:
+    """Everything the user may see of one pupil; AccessDenied when out of scope. Audited once."""
+    require(user, "dossier.read")
+    day = today or date.today()
+    pupil = pupils.get_pupil(db, user, pupil_id)
+    pid = int(pupil["id"])
+    history = pupils.class_history(db, user, pid)
+
+    def read(cur):
+        empty = pd.DataFrame()
+        registrations = (
+            query_registrations(cur, user, pid, include_withdrawn=True) if readable_visibilities(user) else empty
+        )
+        reads_care = can(user, "care.read")
+        phases = care.query_phase_history(cur, user, pid) if reads_care else empty
+        measures = care.query_measures(cur, user, pid, today=day) if reads_care else empty
+        due = care.query_due_evaluations(cur, user, today=day, pupil_id=pid) if reads_care else empty
+        results = query_pupil_results(cur, user, pid) if can(user, "results.read") else {}
+        bands = instruments.load_zone_bands(cur)
+        audit.record(
+            cur,
+            user,
+            "view",
+            pupil_id=pid,
+            object="dossier",
+            detail=f"dossier geopend: {len(registrations)} registraties, {len(measures)} maatregelen, "
+            f"{sum(len(f) for f in results.values())} resultaten",
+        )
+        return registrations, phases, measures, due, results, bands
+
+    registrations, phases, measures, due, results, bands = db.write(read)
+    open_phases = phases[phases["end_date"].isna()] if not phases.empty else phases
+    return PupilFile(
+        pupil=pupil,
+        class_history=history,
+        phase=open_phases.iloc[-1].to_dict() if not open_phases.empty else None,
+        phases=phases,
+        measures=measures,
+        registrations=registrations,
+        results=results,
+        due=due,
+        zone_bands=bands,
+        writable=writable_visibilities(user),
+        may_write_care=can(user, "care.write"),
+        today=day,
+    )
+
+
+def filter_registrations(
+    frame: pd.DataFrame,
+    *,
+    types: list[str] | None = None,
+    domains: list[str] | None = None,
+    school_year: str | None = None,
+    author: str | None = None,
+    search: str | None = None,
+    include_withdrawn: bool = False,
+) -> pd.DataFrame:
+    """Filter an already-read registrations frame (the page filters without reading again).
+
+    Search is case- and accent-insensitive over facts, interpretation and agreements, like
+    `registrations.list_registrations`.
+    """
+    if frame.empty:
+        return frame
+    keep = pd.Series(True, index=frame.index)
+    if not include_withdrawn:
+        keep &= ~frame["withdrawn"]
+    if types:
+        keep &= frame["type"].isin(types)
+    if domains:
+        keep &= frame["domain"].isin(domains)
+    if school_year:
+        keep &= frame["school_year"] == school_year
+    if author:
+        keep &= frame["author_name"] == author
+    if search and search.strip():
+        text = frame[["facts", "interpretation", "agreements"]].fillna("").agg(" ".join, axis=1).map(_fold)
+        keep &= text.str.contains(_fold(search.strip()), regex=False)
+    return frame[keep]
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def timeline_data(file: PupilFile) -> TimelineData:
+    """Map a pupil file onto the timeline builder's frames."""
+    results = file.results
+    avi = results.get("avi", pd.DataFrame())
+    if not avi.empty:
+        pairs = zip(avi["grade"], avi["moment"], strict=True)
+        avi = avi.assign(expected_rank=[instruments.expected_avi_rank(int(g), m) for g, m in pairs])
+    registrations = file.active_registrations
+    if not registrations.empty:
+        registrations = registrations.assign(type_label=registrations["type"].map(labels.REGISTRATION_TYPES))
+    measures = file.measures
+    if not measures.empty:
+        measures = measures.assign(category=measures["category"].map(labels.STICORDI).fillna(measures["category"]))
+    return TimelineData(
+        lvs=results.get("lvs", pd.DataFrame()),
+        avi=avi,
+        dmt=results.get("dmt", pd.DataFrame()),
+        wellbeing=results.get("wellbeing", pd.DataFrame()),
+        registrations=registrations,
+        phases=file.phases,
+        measures=measures,
+        avi_levels=instruments.AVI_LEVELS,
+        zone_bands=file.zone_bands,
+    )
