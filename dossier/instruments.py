@@ -1,4 +1,5 @@
-"""Facts about the LVS instruments that rules and charts share: zones, bands, test moments.
+"""Facts about the LVS instruments that rules and charts share: zones, bands, test moments,
+the AVI scale and the Leuven scales.
 
 The LVS-VCLB zone bands (A >= P75, B P50-74, C P25-49, D P11-24, E <= P10) are the published
 default; a school may set its own in the `setting` table under `zone_bands`, as JSON with the
@@ -9,6 +10,7 @@ below D's bound is E.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -101,3 +103,60 @@ def describe_zone_bands(bands: Mapping[str, float] | None = None) -> str:
     e = below(bands["D"])
     parts.append(f"E ≤ {e}" if not e.startswith("<") else f"E {e}")
     return ", ".join(parts)
+
+
+# -- AVI (technical reading) -------------------------------------------------------------------
+# The Flemish AVI scale in order; avi_result.level_rank indexes it (0 = AVI-Start ... 11 = AVI-Plus).
+AVI_LEVELS = ("AVI-Start", "M3", "E3", "M4", "E4", "M5", "E5", "M6", "E6", "M7", "E7", "AVI-Plus")
+AVI_RANK: dict[str, int] = {level: rank for rank, level in enumerate(AVI_LEVELS)}
+AVI_CARD_RESULTS = ("beheersing", "instructie", "frustratie")
+_AVI_CORE = {"START": "AVI-Start", "PLUS": "AVI-Plus"}
+
+
+def normalise_avi_level(text: object) -> str | None:
+    """The level as written in AVI_LEVELS ('AVI-M3', 'm3', 'avi start', 'plus' ...), or None.
+
+    Schools write the same card in many ways; the prefix 'AVI', separators and case carry no
+    meaning, so they are dropped before the core (START, PLUS, M3 ... E7) is looked up.
+    """
+    if not isinstance(text, str):
+        return None
+    core = re.sub(r"[\s_\-.]+", "", text.strip().upper())
+    if core.startswith("AVI") and len(core) > 3:
+        core = core[3:]
+    if core in _AVI_CORE:
+        return _AVI_CORE[core]
+    return core if core in AVI_RANK else None
+
+
+def expected_avi_rank(grade: int, moment: str) -> int:
+    """The rank a pupil of `grade` (lager 1-6) is expected to reach at `moment`.
+
+    AVI levels count from the first grade as 3 (grade = level number - 2): M(grade+2) mid-year,
+    E(grade+2) at the end of the year; at the start of the year the end level of the year
+    before. Bounded to the scale (AVI-Start ... AVI-Plus), like dossier.dashboards' SQL.
+    """
+    base = {"begin": 2 * grade - 2, "midden": 2 * grade - 1, "eind": 2 * grade}
+    if moment not in base:
+        raise ValueError(f"onbekend afnamemoment '{moment}': verwacht begin, midden of eind")
+    return max(0, min(len(AVI_LEVELS) - 1, base[moment]))
+
+
+# -- Leuven scales (welbevinden, betrokkenheid) ------------------------------------------------------
+LEUVEN_SCALES = ("welbevinden", "betrokkenheid")
+LEUVEN_SCORES = ("1", "1+", "2", "2+", "3", "3+", "4", "4+", "5")
+
+
+def parse_leuven_score(text: object) -> float | None:
+    """'3+' -> 3.5, '4' -> 4.0; None for anything outside 1, 1+, ... 4+, 5 (spaces ignored)."""
+    if not isinstance(text, str):
+        return None
+    core = re.sub(r"\s+", "", text)
+    if core not in LEUVEN_SCORES:
+        return None
+    return float(core[0]) + (0.5 if core.endswith("+") else 0.0)
+
+
+# -- IDP (interdiocesane proeven) --------------------------------------------------------------------
+IDP_TESTS = ("IDP4", "IDP6")
+IDP_AREAS = ("wiskunde", "nederlands", "frans", "wetenschappen_techniek", "mens_maatschappij")

@@ -34,7 +34,7 @@ WELLBEING_DATES = {"herfst": (0, 10, 14), "winter": (1, 1, 26), "lente": (1, 5, 
 IDP_DATES = {"IDP4": (1, 5, 20), "IDP6": (1, 6, 11)}
 IDP_GRADE = {"IDP4": 4, "IDP6": 6}
 
-AVI_LEVELS = ("AVI-Start", "M3", "E3", "M4", "E4", "M5", "E5", "M6", "E6", "M7", "E7", "AVI-Plus")
+AVI_LEVELS = instruments.AVI_LEVELS
 DMT_VERSIONS = {"begin": "A", "midden": "B", "eind": "C"}
 DMT_NORM_SET = "LVS-taal"
 
