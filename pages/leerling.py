@@ -7,7 +7,7 @@ is read once and audited once; filtering the list does not read the dossier agai
 import pandas as pd
 import streamlit as st
 
-from dossier import labels, pupils, registrations
+from dossier import care, labels, pupils, registrations
 from dossier.access import AccessDenied
 from dossier.forms import FormError
 from dossier.palette import ZONE_COLOURS
@@ -136,6 +136,89 @@ st.caption(
     + " (A sterk … E gevarenzone). Beweeg over een punt voor details."
 )
 st.plotly_chart(pupil_timeline(timeline_data(file), title=f"Tijdlijn {file.name}"), key="timeline")
+
+
+# -- care: phase and measures (zorgteam, directie) -----------------------------------------
+def _error_text(exc: Exception) -> str:
+    return " ".join(exc.errors.values()) if isinstance(exc, FormError) else str(exc)
+
+
+def _changed() -> None:
+    st.session_state.pop("pupil_file", None)
+    st.rerun()
+
+
+if file.may_write_care:
+    with st.expander("Zorgfase en maatregelen aanpassen", icon=":material/medical_information:"):
+        phase_tab, measure_tab, evaluate_tab = st.tabs(["Zorgfase", "Nieuwe maatregel", "Maatregel evalueren"])
+        with phase_tab, st.form("phase_form"):
+            now = file.phase["phase"] if file.phase else 0
+            new_phase = st.selectbox(
+                "Nieuwe zorgfase",
+                list(labels.CARE_PHASES),
+                index=int(now),
+                format_func=labels.CARE_PHASES.get,
+                key="phase_new",
+            )
+            phase_start = st.date_input("Vanaf", value="today", format="DD/MM/YYYY", key="phase_start")
+            phase_note = st.text_area(
+                "Motivering", key="phase_note", help="Waarom verandert de fase? Wat is afgesproken?"
+            )
+            if st.form_submit_button("Zorgfase bewaren"):
+                try:
+                    care.set_phase(db, user, chosen, new_phase, phase_start, phase_note)
+                except (FormError, AccessDenied) as exc:
+                    st.error(_error_text(exc))
+                else:
+                    _changed()
+        with measure_tab, st.form("measure_form"):
+            category = st.selectbox(
+                "STICORDI-categorie",
+                list(labels.STICORDI),
+                format_func=labels.STICORDI.get,
+                key="measure_cat",
+                help=" · ".join(labels.STICORDI_HELP.values()),
+            )
+            description = st.text_area("Omschrijving", key="measure_desc", placeholder="Wat doen we concreet anders?")
+            m1, m2 = st.columns(2)
+            measure_start = m1.date_input("Start", value="today", format="DD/MM/YYYY", key="measure_start")
+            measure_eval = m2.date_input("Evaluatie op", value=None, format="DD/MM/YYYY", key="measure_eval")
+            if st.form_submit_button("Maatregel bewaren"):
+                try:
+                    care.add_measure(db, user, chosen, category, description, measure_start, measure_eval)
+                except (FormError, AccessDenied) as exc:
+                    st.error(_error_text(exc))
+                else:
+                    _changed()
+        with evaluate_tab:
+            running = file.active_measures
+            if running.empty:
+                st.caption("Geen lopende maatregelen.")
+            else:
+                with st.form("evaluate_form"):
+                    names = {
+                        int(m.measure_id): f"{labels.STICORDI.get(m.category, m.category)}: {m.description}"
+                        for m in running.itertuples()
+                    }
+                    target = st.selectbox("Maatregel", list(names), format_func=names.get, key="eval_target")
+                    e1, e2 = st.columns(2)
+                    evaluated_on = e1.date_input("Geëvalueerd op", value="today", format="DD/MM/YYYY", key="eval_on")
+                    decision = e2.radio(
+                        "Beslissing",
+                        list(labels.DECISIONS),
+                        format_func=labels.DECISIONS.get,
+                        key="eval_decision",
+                        horizontal=True,
+                    )
+                    evaluation_text = st.text_area("Evaluatie", key="eval_text", placeholder="Wat werkte, wat niet?")
+                    next_date = st.date_input("Volgende evaluatie", value=None, format="DD/MM/YYYY", key="eval_next")
+                    if st.form_submit_button("Evaluatie bewaren"):
+                        try:
+                            care.evaluate_measure(db, user, target, evaluated_on, evaluation_text, decision, next_date)
+                        except (FormError, AccessDenied) as exc:
+                            st.error(_error_text(exc))
+                        else:
+                            _changed()
 
 # -- registrations -------------------------------------------------------------------------
 st.subheader("Registraties")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dossier import care, charts, pupils
+from dossier.access import can
 from dossier.schoolyear import current_school_year
 from ui.context import page_context
 from ui.widgets import due_table, plain
@@ -63,3 +64,10 @@ else:
         )
     else:
         st.plotly_chart(charts.pupils_per_class(classes, year), key="pupils_per_class")
+    if can(user, "care.read"):
+        due = care.due_evaluations(db, user)
+        st.subheader(f"Te evalueren ({len(due)})")
+        if due.empty:
+            st.caption("Geen maatregelen of afspraken die binnen twee weken geëvalueerd moeten worden.")
+        else:
+            st.dataframe(due_table(due), hide_index=True)

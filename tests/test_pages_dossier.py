@@ -150,3 +150,36 @@ def test_clb_may_not_open_the_form(app_db):
     at = signed_in("clb")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/registreren.py")
+
+
+def test_zorg_sets_a_care_phase_and_a_measure(app_db):
+    path, school = app_db
+    pupil = school.pupils["30006"]
+    at = open_page(signed_in("zorg"), "pages/leerling.py", leerling=pupil)
+    at.selectbox(key="phase_new").select(1)
+    at.text_area(key="phase_note").input("Rekenen blijft in zone E; handelingsplan met ouders besproken.")
+    next(b for b in at.button if b.label == "Zorgfase bewaren").click()
+    at.run()
+    assert not at.exception
+    assert "Fase 1 – verhoogde zorg" in texts(at)
+    at.text_area(key="measure_desc").input("Rekenkaart bij hoofdrekenen")
+    at.date_input(key="measure_eval").set_value(date.today() + timedelta(days=5))
+    next(b for b in at.button if b.label == "Maatregel bewaren").click()
+    at.run()
+    assert not at.exception
+    assert "Rekenkaart bij hoofdrekenen" in texts(at)
+    con = duckdb.connect(str(path))
+    assert con.execute("SELECT phase FROM care_phase WHERE pupil_id = ? AND end_date IS NULL", [pupil]).fetchall() == [
+        (1,)
+    ]
+    assert con.execute("SELECT type FROM registration WHERE pupil_id = ?", [pupil]).fetchall() == [("zorgfase",)]
+    con.close()
+    # The director's start page lists the new evaluation in "Te evalueren".
+    start = signed_in("directie")
+    assert "Te evalueren (1)" in texts(start)
+
+
+def test_teacher_gets_no_care_forms(with_history):
+    path, school = with_history
+    at = open_page(signed_in("juf.l1a"), "pages/leerling.py", leerling=school.pupils["30004"])
+    assert not [b for b in at.button if b.label == "Zorgfase bewaren"]
