@@ -100,6 +100,8 @@ def open_pupil_file(db: Database, user: User, pupil_id: int, *, today: date | No
         return registrations, phases, measures, due, results, bands
 
     registrations, phases, measures, due, results, bands = db.write(read)
+    registrations = _blank_missing_text(registrations, TEXT_COLUMNS)
+    measures = _blank_missing_text(measures, ("description", "last_evaluation_text", "last_decision"))
     open_phases = phases[phases["end_date"].isna()] if not phases.empty else phases
     return PupilFile(
         pupil=pupil,
@@ -115,6 +117,17 @@ def open_pupil_file(db: Database, user: User, pupil_id: int, *, today: date | No
         may_write_care=can(user, "care.write"),
         today=day,
     )
+
+
+TEXT_COLUMNS = ("facts", "interpretation", "agreements", "owner", "withdrawal_reason", "report_kind", "attachment_name")
+
+
+def _blank_missing_text(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """Missing free text as '' (pandas reads SQL NULL text as NaN, which is truthy and prints 'nan')."""
+    if frame.empty:
+        return frame
+    present = [c for c in columns if c in frame]
+    return frame.assign(**{c: frame[c].fillna("").astype(str) for c in present})
 
 
 def filter_registrations(

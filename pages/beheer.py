@@ -43,7 +43,11 @@ with new_tab, st.form("new_account", clear_on_submit=False):
     username = st.text_input("Aanmeldnaam (leeg: afgeleid van de naam)", key="new_username")
     email = st.text_input("E-mail (voor aanmelden met het schoolaccount)", key="new_email")
     chosen = st.multiselect(
-        f"Klassen {year} (voor leerkrachten)", list(class_names), format_func=class_names.get, key="new_classes"
+        f"Klassen {year} (voor leerkrachten)",
+        list(class_names),
+        format_func=class_names.get,
+        key="new_classes",
+        placeholder="Kies…",
     )
     password = st.text_input("Startwachtwoord (leeg: een willekeurig wachtwoord)", type="password", key="new_password")
     if st.form_submit_button("Account aanmaken", type="primary"):
@@ -87,6 +91,7 @@ with edit_tab:
                 default=[c for c in current_classes if c in class_names],
                 format_func=class_names.get,
                 key="edit_classes",
+                placeholder="Kies…",
             )
             new_password = st.text_input("Nieuw wachtwoord (leeg: ongewijzigd)", type="password", key="edit_pw")
             if st.form_submit_button("Wijzigingen bewaren", type="primary"):

@@ -229,9 +229,15 @@ if frame.empty:
 
 f1, f2, f3, f4 = st.columns(4)
 types = f1.multiselect(
-    "Soort", list(labels.REGISTRATION_TYPES), format_func=labels.REGISTRATION_TYPES.get, key="f_types"
+    "Soort",
+    list(labels.REGISTRATION_TYPES),
+    format_func=labels.REGISTRATION_TYPES.get,
+    key="f_types",
+    placeholder="Kies…",
 )
-domains = f2.multiselect("Domein", list(labels.DOMAINS), format_func=labels.DOMAINS.get, key="f_domains")
+domains = f2.multiselect(
+    "Domein", list(labels.DOMAINS), format_func=labels.DOMAINS.get, key="f_domains", placeholder="Kies…"
+)
 years = sorted(frame["school_year"].dropna().unique(), reverse=True)
 school_year = f3.selectbox("Schooljaar", [None, *years], format_func=lambda y: y or "Alle", key="f_year")
 authors = sorted(frame["author_name"].dropna().unique())

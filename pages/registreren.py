@@ -31,7 +31,7 @@ if bulk:
         st.stop()
     names = dict(zip(members["id"], members["first_name"] + " " + members["last_name"], strict=True))
     st.caption(f"Klas {members['class_name'].iloc[0]}: dezelfde registratie voor elke gekozen leerling.")
-    chosen = st.multiselect("Leerlingen", list(names), format_func=names.get, key="bulk_pupils")
+    chosen = st.multiselect("Leerlingen", list(names), format_func=names.get, key="bulk_pupils", placeholder="Kies…")
     if st.button("Hele klas kiezen", key="bulk_all"):
         st.session_state["bulk_pupils"] = list(names)
         st.rerun()
@@ -46,7 +46,14 @@ else:
                 strict=True,
             )
         )
-        pupil_id = st.selectbox("Leerling", list(options), format_func=options.get, index=None, key="reg_pupil")
+        pupil_id = st.selectbox(
+            "Leerling",
+            list(options),
+            format_func=options.get,
+            index=None,
+            key="reg_pupil",
+            placeholder="Kies een leerling…",
+        )
         if pupil_id is None:
             st.info("Kies een leerling.")
             st.stop()
@@ -97,7 +104,9 @@ with st.form("registration_form", border=True):
         elif name == "domain":
             domains = list(labels.DOMAINS)
             default = domains.index(template.domain) if template.domain in domains else None
-            values[name] = st.selectbox(label, domains, index=default, format_func=labels.DOMAINS.get, key=key)
+            values[name] = st.selectbox(
+                label, domains, index=default, format_func=labels.DOMAINS.get, key=key, placeholder="Kies…"
+            )
         elif name == "visibility":
             default = labels.default_visibility(kind, writable)
             values[name] = st.radio(
@@ -119,7 +128,12 @@ with st.form("registration_form", border=True):
             values[name] = st.checkbox(label, value=False, help=help_text, key=key)
         elif name == "report_kind":
             values[name] = st.selectbox(
-                label, list(labels.REPORT_KINDS), format_func=labels.REPORT_KINDS.get, index=None, key=key
+                label,
+                list(labels.REPORT_KINDS),
+                format_func=labels.REPORT_KINDS.get,
+                index=None,
+                key=key,
+                placeholder="Kies…",
             )
         elif name == "attachment":
             values[name] = st.file_uploader(label, type=["pdf"], key=key)

@@ -69,6 +69,8 @@ def test_zorg_opens_dossier_with_quick_scan_timeline_and_list(with_history):
     assert "2 van 2 registraties" in content
     # Hostile text is shown as plain text, not as a link or HTML.
     assert any("<b>CLB</b> [klik](http://example.com)" in t.value for t in at.get("text"))
+    # Empty fields stay empty in the correction form (not pandas' "nan").
+    assert [t.value for t in at.text_area if t.key.startswith("ca_")] == ["", "Leesouder 2x per week"]
 
 
 def test_teacher_sees_only_team_items_and_not_other_classes(with_history):
