@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dossier import pupils
+from dossier.access import can
 from ui.context import page_context
 from ui.widgets import GENDER_LABELS, class_select, dutch_dates, school_year_select
 
@@ -36,4 +37,12 @@ else:
         "entry_date": "Ingestroomd",
         "leave_date": "Vertrokken",
     }
-    st.dataframe(table[[c for c in labels if c in table]].rename(columns=labels), hide_index=True)
+    shown = table[[c for c in labels if c in table]].rename(columns=labels)
+    if can(user, "dossier.read"):
+        st.caption("Klik op een leerling om het dossier te openen.")
+        event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="pupil_table")
+        picked = event.selection.rows if event is not None else []
+        if picked:
+            st.switch_page("pages/leerling.py", query_params={"leerling": int(found.iloc[picked[0]]["id"])})
+    else:
+        st.dataframe(shown, hide_index=True)
