@@ -6,49 +6,27 @@ model, natural key, targets, `prepare`), listed in `FORMATS` and removed from `P
 
 from __future__ import annotations
 
+from pipelines.formats.avi import Avi
 from pipelines.formats.base import ImportFormat
+from pipelines.formats.dmt import Dmt
+from pipelines.formats.idp import Idp
 from pipelines.formats.leerlingen import Leerlingen
 from pipelines.formats.lvs_vclb import LvsVclb
+from pipelines.formats.welbevinden import Welbevinden
 
 FORMATS: dict[str, type[ImportFormat]] = {
     Leerlingen.name: Leerlingen,
     LvsVclb.name: LvsVclb,
+    Avi.name: Avi,
+    Dmt.name: Dmt,
+    Idp.name: Idp,
+    Welbevinden.name: Welbevinden,
 }
 
 # Formats of the contract not implemented yet: (required columns, optional columns). Their
 # headers are still recognised, so such a file gets "nog niet ondersteund" instead of a
 # confusing list of missing columns.
-PLANNED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "avi": (
-        ("afnamedatum", "leerling_id", "leerjaar", "afnamemoment", "avi_kaart", "avi_niveau_behaald"),
-        ("schooljaar", "klas", "leestijd_sec", "fouten", "kaart_resultaat", "afgenomen_door"),
-    ),
-    "dmt": (
-        ("afnamedatum", "leerling_id", "leerjaar", "afnamemoment"),
-        (
-            "schooljaar",
-            "klas",
-            "versie",
-            "kaart1_correct",
-            "kaart1_fouten",
-            "kaart2_correct",
-            "kaart2_fouten",
-            "kaart3_correct",
-            "kaart3_fouten",
-            "normset",
-            "percentiel",
-            "zone",
-        ),
-    ),
-    "idp": (
-        ("afnamedatum", "leerling_id", "proef", "leergebied", "onderdeel", "score", "max_score"),
-        ("schooljaar", "klas", "percentage", "referentiegroep_percentage"),
-    ),
-    "welbevinden": (
-        ("observatiedatum", "leerling_id", "schaal", "score"),
-        ("schooljaar", "klas", "context", "observator", "opmerking"),
-    ),
-}
+PLANNED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 ALL_NAMES = ("leerlingen", "lvs-vclb", "avi", "dmt", "idp", "welbevinden")
 
@@ -66,14 +44,22 @@ def _names() -> list[str]:
 
 
 def detect(columns: list[str]) -> str | None:
-    """The format whose required columns are all in the header and that explains it best."""
+    """The format that explains the header best.
+
+    Every header column a format knows counts for it, every unknown column against it, and
+    every missing required column twice against it. Without that last term an AVI file that
+    lacks avi_niveau_behaald would be taken for DMT (whose required columns are a subset of
+    AVI's and LVS-VCLB's) and rejected row by row, instead of for the one missing column.
+    A format missing more than half of its required columns is never chosen.
+    """
     header = {c for c in columns if c}
     best, best_score = None, None
     for name in _names():
         required, known = _columns(name)
-        if not required <= header:
+        missing = required - header
+        if len(missing) * 2 > len(required):
             continue
-        score = len(header & known) - len(header - known)
+        score = len(header & known) - len(header - known) - 2 * len(missing)
         if best_score is None or score > best_score:
             best, best_score = name, score
     return best
