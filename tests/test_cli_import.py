@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -96,18 +97,41 @@ def test_dry_run_writes_nothing(tmp_path):
     assert rows_in(db, "pupil") == 0 and rows_in(db, "import_batch") == 0
 
 
+@pytest.fixture(scope="module")
+def roster_db(tmp_path_factory) -> Path:
+    """A database file with the sample roster, imported once for this module's copies."""
+    path = tmp_path_factory.mktemp("roster") / "dossier.duckdb"
+    code, report = cli_json(SAMPLES / "leerlingen.csv", "--db", path)
+    assert (code, report["status"]) == (0, "imported")
+    return path
+
+
 @pytest.mark.parametrize(
-    ("args", "fragment"),
+    ("name", "fmt", "table"),
     [
-        (["--format", "avi"], "nog niet ondersteund"),
-        (["--format", "welbevinden"], "nog niet ondersteund"),
+        ("avi.csv", "avi", "avi_result"),
+        ("dmt.csv", "dmt", "dmt_result"),
+        ("idp.csv", "idp", "idp_result"),
+        ("welbevinden.csv", "welbevinden", "wellbeing_result"),
     ],
 )
-def test_formats_not_supported_yet_exit_2(tmp_path, args, fragment):
-    code, report = cli_json(SAMPLES / "avi.csv", "--db", tmp_path / "d.duckdb", *args)
-    assert code == 2 and report["status"] == "rejected"
-    assert fragment in report["errors"][0]["message"]
-    assert report["errors"][0]["row"] is None
+def test_result_samples_import_with_exit_0(tmp_path, roster_db, name, fmt, table):
+    db = tmp_path / "dossier.duckdb"
+    shutil.copyfile(roster_db, db)
+    n = data_rows(name)
+    code, report = cli_json(SAMPLES / name, "--db", db)
+    assert code == 0, report
+    assert (report["format"], report["status"], report["rows"], report["inserted"]) == (fmt, "imported", n, n)
+    assert report["errors"] == [] and report["warnings"] == []
+    assert rows_in(db, table) == n
+
+
+def test_explicit_format_that_does_not_fit_names_the_missing_columns(tmp_path):
+    code, report = cli_json(SAMPLES / "welbevinden.csv", "--db", tmp_path / "d.duckdb", "--format", "avi")
+    assert code == 1 and report["status"] == "rejected" and report["format"] == "avi"
+    missing = [e["column"] for e in report["errors"]]
+    assert missing == ["afnamedatum", "leerjaar", "afnamemoment", "avi_kaart", "avi_niveau_behaald"]
+    assert all(e["row"] is None and "ontbreekt" in e["message"] for e in report["errors"])
 
 
 def test_unreadable_and_missing_files_exit_2(tmp_path):
