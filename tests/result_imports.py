@@ -283,6 +283,15 @@ NASTY = [
     "0",
 ]
 
+# Plausible cells of the columns every result format shares.
+COMMON_VALID = {
+    "schooljaar": ["2024-2025", "2025-2026"],
+    "leerling_id": ["24007", "24013", "24031", "24001"],
+    "klas": ["L1A", "L4A"],
+    "leerjaar": ["1", "4", "7"],
+    "afnamemoment": ["begin", "midden", "eind", "Midden"],
+}
+
 
 def hostile_tables(columns: list[str], valid: dict[str, list[str]]):
     """(header, rows): the format's columns shuffled (sometimes one short), cells mostly valid

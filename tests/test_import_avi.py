@@ -8,6 +8,7 @@ from hypothesis import given
 from dossier.instruments import AVI_LEVELS, AVI_RANK
 from pipelines.formats.avi import Avi
 from tests.result_imports import (  # noqa: F401  (fixtures: a copy of one prepared school per test)
+    COMMON_VALID,
     HOSTILE,
     as_csv,
     belgian_excel,
@@ -50,15 +51,6 @@ OTHER = {
     "kaart_resultaat": "beheersing",
     "avi_niveau_behaald": "M3",
     "afgenomen_door": "zorgco",
-}
-
-
-COMMON_VALID = {
-    "schooljaar": ["2024-2025", "2025-2026"],
-    "leerling_id": ["24007", "24013", "24031", "24001"],
-    "klas": ["L1A", "L4A"],
-    "leerjaar": ["1", "4", "7"],
-    "afnamemoment": ["begin", "midden", "eind", "Midden"],
 }
 
 VALID = {

@@ -10,6 +10,7 @@ from hypothesis import given
 from dossier.db import set_setting
 from pipelines.formats.dmt import Dmt
 from tests.result_imports import (  # noqa: F401  (fixtures: a copy of one prepared school per test)
+    COMMON_VALID,
     HOSTILE,
     as_csv,
     belgian_excel,
@@ -42,15 +43,6 @@ COLUMNS = HEADER.split(",")
 GOOD = "2024-2025,2025-01-21,24013,L2A,2,midden,A,40,3,46,0,39,4,LVS-taal,70,B"
 OTHER = cells(COLUMNS, "2024-2025,2025-01-21,24014,L2A,2,midden,A,53,3,45,2,39,3,LVS-taal,30,C")
 COUNTS = ("kaart1_correct", "kaart1_fouten", "kaart2_correct", "kaart2_fouten", "kaart3_correct", "kaart3_fouten")
-
-
-COMMON_VALID = {
-    "schooljaar": ["2024-2025", "2025-2026"],
-    "leerling_id": ["24007", "24013", "24031", "24001"],
-    "klas": ["L1A", "L4A"],
-    "leerjaar": ["1", "4", "7"],
-    "afnamemoment": ["begin", "midden", "eind", "Midden"],
-}
 
 VALID = {
     **COMMON_VALID,

@@ -7,6 +7,7 @@ from hypothesis import given
 
 from pipelines.formats.idp import Idp
 from tests.result_imports import (  # noqa: F401  (fixtures: a copy of one prepared school per test)
+    COMMON_VALID,
     HOSTILE,
     as_csv,
     belgian_excel,
@@ -38,15 +39,6 @@ HEADER = header_of(NAME)
 COLUMNS = HEADER.split(",")
 GOOD = "2024-2025,2025-05-20,24031,L4A,IDP4,wiskunde,getallenkennis,12,20,60,69"
 OTHER = cells(COLUMNS, "2024-2025,2025-05-20,24032,L4A,IDP4,wiskunde,meetkunde,6,15,40,75")
-
-
-COMMON_VALID = {
-    "schooljaar": ["2024-2025", "2025-2026"],
-    "leerling_id": ["24007", "24013", "24031", "24001"],
-    "klas": ["L1A", "L4A"],
-    "leerjaar": ["1", "4", "7"],
-    "afnamemoment": ["begin", "midden", "eind", "Midden"],
-}
 
 VALID = {
     **COMMON_VALID,

@@ -8,6 +8,7 @@ from hypothesis import given
 from dossier.instruments import LEUVEN_SCORES, parse_leuven_score
 from pipelines.formats.welbevinden import Welbevinden
 from tests.result_imports import (  # noqa: F401  (fixtures: a copy of one prepared school per test)
+    COMMON_VALID,
     HOSTILE,
     as_csv,
     belgian_excel,
@@ -39,15 +40,6 @@ HEADER = header_of(NAME)
 COLUMNS = HEADER.split(",")
 GOOD = "2024-2025,2024-10-15,24001,K2B,welbevinden,5,hoekenwerk,juf,"
 OTHER = cells(COLUMNS, "2024-2025,2024-10-15,24002,K2B,betrokkenheid,3+,kring,juf Ann,")
-
-
-COMMON_VALID = {
-    "schooljaar": ["2024-2025", "2025-2026"],
-    "leerling_id": ["24007", "24013", "24031", "24001"],
-    "klas": ["L1A", "L4A"],
-    "leerjaar": ["1", "4", "7"],
-    "afnamemoment": ["begin", "midden", "eind", "Midden"],
-}
 
 VALID = {
     **COMMON_VALID,
