@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -132,7 +133,18 @@ def _arrow_records(utf8: bytes, sep: str, width: int) -> pa.Table | None:
 def _python_records(text: str, sep: str) -> pa.Table:
     """Ragged rows (more cells than the header) or odd quoting: slower, only for unusual files."""
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False))
-    return _rows_to_arrow(rows)
+    table = _rows_to_arrow(rows)
+    # A row longer than the header is an error even when its extra cell is empty: an unquoted
+    # decimal comma ("12,5" in a comma file) shifts every later cell one column to the right.
+    filled = [(i, r) for i, r in enumerate(rows) if any(cell.strip() for cell in r)]
+    header = filled[0][1] if filled else []
+    ragged = [i + 1 for i, r in filled[1:] if len(r) > len(header)]
+    # Every data row ending in one empty cell more than the header is a trailing separator, not a shift.
+    if len(ragged) == len(filled) - 1 and all(len(r) == len(header) + 1 and not r[-1].strip() for _, r in filled[1:]):
+        ragged = []
+    if ragged:
+        table = table.replace_schema_metadata({RAGGED_KEY: json.dumps(ragged)})
+    return table
 
 
 def _rows_to_arrow(rows: list[list[str]]) -> pa.Table:
@@ -231,9 +243,13 @@ def _clean(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed, memory_pool=_POOL)
 
 
+RAGGED_KEY = "ragged_rows"
+
+
 def _to_table(records: pa.Table, kind: str, encoding: str | None, separator: str | None) -> RawTable:
     if records.num_columns == 0 or records.num_rows == 0:
         raise UnreadableFile("Het bestand bevat geen kopregel en geen gegevens.")
+    ragged = json.loads((records.schema.metadata or {}).get(RAGGED_KEY.encode(), b"[]"))
     cells = [_clean(records.column(i)) for i in range(records.num_columns)]
     del records
     nonblank = pc.is_valid(cells[0])
@@ -260,6 +276,8 @@ def _to_table(records: pa.Table, kind: str, encoding: str | None, separator: str
         values = body_rows(col).to_numpy(zero_copy_only=False)
         for i in np.flatnonzero(pd.notna(values)):
             overflow.setdefault(int(rows[i]), str(values[i]))
+    for row in ragged:  # rows whose extra cells are empty: the shift itself is the error
+        overflow.setdefault(int(row), "(een cel te veel)")
     original = [str(c) for c in header_cells[:used]]
     names = [normalise_name(c) for c in original]
     problems = []

@@ -189,3 +189,16 @@ def test_detect_format_and_preview():
     assert preview(b"a,b\n" + b"1,2\n" * 50, "x.csv", n=5).shape == (5, 2)
     assert isinstance(preview(b"PK\x03\x04", "x.xlsx"), pd.DataFrame)
     assert np.all(preview(b"a,b\n1,\n", "x.csv").iloc[0].to_numpy() == np.array(["1", ""], dtype=object))
+
+
+def test_unquoted_decimal_comma_shifting_cells_is_an_error_even_into_an_empty_cell():
+    # "12,5" unquoted in a comma file pushes every later cell one column right; the last cell
+    # was empty, so nothing non-empty overflows, yet the row is wrong and must be reported.
+    table = read_table(b"a,b,c\n1,2,\n1,12,5,\n3,4,5\n", "x.csv")
+    assert table.overflow == {3: "(een cel te veel)"}
+
+
+def test_a_trailing_separator_on_every_data_row_is_not_an_error():
+    table = read_table(b"a;b;c\n1;2;3;\n4;5;6;\n", "x.csv")
+    assert table.overflow == {}
+    assert table.columns == ["a", "b", "c"]
