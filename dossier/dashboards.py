@@ -611,6 +611,101 @@ def compare_classes(
     return suppress_small_groups(frame, [*counts, "share_d_e", "median_percentile"], hide=hide or export)
 
 
+# "Slipped since last year": the share in D and E up by this much, or the median percentile down by this much.
+SLIP_SHARE = 0.05
+SLIP_MEDIAN = 5.0
+
+
+def _changes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Adds change_share_d_e, change_median and slipped from the *_before columns (missing stays missing)."""
+    now_share, before_share = frame["share_d_e"].astype("Float64"), frame["share_d_e_before"].astype("Float64")
+    now_median = frame["median_percentile"].astype("Float64")
+    before_median = frame["median_percentile_before"].astype("Float64")
+    frame["change_share_d_e"] = now_share - before_share
+    frame["change_median"] = now_median - before_median
+    # Round before comparing: 0.30 - 0.25 is 0.04999... in floating point.
+    slipped = (frame["change_share_d_e"].round(9) >= SLIP_SHARE) | (frame["change_median"].round(9) <= -SLIP_MEDIAN)
+    frame["slipped"] = slipped.fillna(False).astype(bool)
+    return frame
+
+
+def latest_moment(trends: pd.DataFrame, school_year: str) -> str | None:
+    """The latest test moment of `school_year` in a school_trends frame, or None when it has no results."""
+    part = trends[trends["school_year"] == school_year]
+    if part.empty:
+        return None
+    return str(part.sort_values("moment_order")["moment"].iloc[-1])
+
+
+def year_over_year(trends: pd.DataFrame, school_year: str, moment: str) -> pd.DataFrame:
+    """Per grade × domain: `moment` of `school_year` against the same moment a school year earlier.
+
+    Takes the frame of school_trends (so its suppression carries over: a hidden group has no
+    figures, and neither has its change). Different pupils: this year's L3 against last year's L3.
+    Columns: grade, domain, moment, n, share_d_e, median_percentile, n_before, share_d_e_before,
+    median_percentile_before, change_share_d_e, change_median, slipped, suppressed.
+    """
+    year = _school_year(school_year)
+    if moment not in MOMENTS:
+        raise DashboardError(f"Onbekend toetsmoment {moment!r}: kies begin, midden of eind.")
+    keep = ["grade", "domain", "n", "share_d_e", "median_percentile", "suppressed"]
+    now = trends.loc[(trends["school_year"] == year) & (trends["moment"] == moment), keep]
+    before = trends.loc[(trends["school_year"] == shift(year, -1)) & (trends["moment"] == moment), keep]
+    frame = now.merge(before, on=["grade", "domain"], how="left", suffixes=("", "_before"))
+    frame["suppressed"] = frame["suppressed"].astype(bool) | frame["suppressed_before"].fillna(False).astype(bool)
+    frame = frame.drop(columns=["suppressed_before"])
+    frame.insert(2, "moment", moment)
+    order = {d: i for i, d in enumerate(LVS_DOMAINS)}
+    frame = frame.sort_values(["grade", "domain"], key=lambda c: c.map(order) if c.name == "domain" else c)
+    return _changes(frame.reset_index(drop=True))
+
+
+def class_changes(db: Database, user: User, school_year: str, moment: str, *, export: bool = False) -> pd.DataFrame:
+    """Per class of `school_year` and domain: its pupils at `moment` against the same pupils a year earlier.
+
+    Only pupils tested at both moments count, so the change is theirs, not a different group's.
+    Columns: class_id, class_name, level, grade, domain, moment, n, share_d_e, median_percentile,
+    share_d_e_before, median_percentile_before, change_share_d_e, change_median, slipped, suppressed.
+    """
+    year = _school_year(school_year)
+    if moment not in MOMENTS:
+        raise DashboardError(f"Onbekend toetsmoment {moment!r}: kies begin, midden of eind.")
+    require(user, "dashboard.school")
+    condition, params = pupil_scope_sql(user, "dashboard.school", "e.pupil_id")
+    hide = not _full_access(user, "results.read") or export
+    with db.cursor() as cur:
+        frame = _run(
+            cur,
+            f"""
+            WITH members AS (
+                SELECT e.pupil_id, c.id AS class_id, c.name AS class_name, c.level, c.grade
+                FROM enrolment e JOIN class c ON c.id = e.class_id
+                WHERE e.school_year = ? AND {condition}
+            ),
+            now AS (SELECT pupil_id, domain, zone, percentile FROM lvs_result WHERE school_year = ? AND moment = ?),
+            before AS (SELECT pupil_id, domain, zone, percentile FROM lvs_result WHERE school_year = ? AND moment = ?)
+            SELECT m.class_id, m.class_name, m.level, m.grade, n.domain, ? AS moment,
+                   count(*) AS n,
+                   count(*) FILTER (WHERE n.zone IN ('D', 'E')) / count(*) AS share_d_e,
+                   median(n.percentile) AS median_percentile,
+                   count(*) FILTER (WHERE b.zone IN ('D', 'E')) / count(*) AS share_d_e_before,
+                   median(b.percentile) AS median_percentile_before
+            FROM members m
+            JOIN now n ON n.pupil_id = m.pupil_id
+            JOIN before b ON b.pupil_id = m.pupil_id AND b.domain = n.domain
+            GROUP BY m.class_id, m.class_name, m.level, m.grade, n.domain
+            ORDER BY list_position(['kleuter', 'lager', 'secundair'], m.level), m.grade, m.class_name,
+                     {DOMAIN_ORDER_SQL.format(col="n.domain")}
+            """,
+            [year, *params, year, moment, shift(year, -1), moment, moment],
+        )
+    frame = _changes(frame)
+    columns = ["share_d_e", "median_percentile", "share_d_e_before", "median_percentile_before"]
+    frame = suppress_small_groups(frame, [*columns, "change_share_d_e", "change_median"], hide=hide)
+    frame.loc[frame["suppressed"], "slipped"] = False
+    return frame
+
+
 def care_phase_counts(
     db: Database, user: User, school_year: str | None = None, *, today: date | None = None, export: bool = False
 ) -> pd.DataFrame:
