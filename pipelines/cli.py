@@ -1,4 +1,4 @@
-"""`python -m pipelines ...`: import, demo, user, bench.
+"""`python -m pipelines ...`: import, demo, user, export, bench.
 
 Every command creates and migrates the database when it does not exist yet. Exit codes:
 0 success, 1 rejected (e.g. an import with errors), 2 unusable call, unreadable file or
@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password", help="wachtwoord (standaard: een willekeurig, eenmalig getoond)")
     add.add_argument("--db")
 
+    p = sub.add_parser("export", help="gegevens exporteren")
+    export_sub = p.add_subparsers(dest="export_command", required=True, parser_class=_Parser)
+    analyse = export_sub.add_parser("analyse", help="gepseudonimiseerde Parquet-bestanden voor analyse")
+    analyse.add_argument("--out", required=True, help="map voor de Parquet-bestanden")
+    analyse.add_argument("--db")
+
     p = sub.add_parser("bench", help="prestatiemeting op een grote synthetische scholengroep")
     p.add_argument("--out", default="bench.json")
     return parser
@@ -76,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
             from pipelines.accounts import cli_user_add
 
             return cli_user_add(args)
+        if args.command == "export" and args.export_command == "analyse":
+            from pipelines.analysis_export import cli_export_analyse
+
+            return cli_export_analyse(args)
         if args.command == "bench":
             from pipelines.bench import cli_bench
 
