@@ -32,6 +32,14 @@ from dossier.instruments import zone_bands
 from dossier.schoolyear import bounds, format_date, school_year_of, shift
 from dossier.users import SYSTEM_USER, hash_password
 from pipelines import demo_names
+from pipelines.demo_dossier import (
+    DEFAULT_REGISTRATIONS_PER_PUPIL_YEAR,
+    DossierPlanError,
+    check_rate,
+    dossier_counts,
+    plan_dossier,
+    write_dossier,
+)
 from pipelines.demo_results import generate_results
 
 SCHOOL_NAME = "Demoschool De Regenboog (fictief)"
@@ -113,12 +121,17 @@ def build_demo(
     progress: Progress | None = None,
     *,
     actor: User | None = None,
+    registrations_per_pupil_year: float = DEFAULT_REGISTRATIONS_PER_PUPIL_YEAR,
 ) -> dict:
     """Build the demo school in an empty database; returns summary counts. Raises DemoError."""
     started = time.perf_counter()
     today = today or date.today()
     say = progress or (lambda _message: None)
     _check_size(pupils)
+    try:
+        check_rate(registrations_per_pupil_year)
+    except DossierPlanError as exc:
+        raise DemoError(str(exc)) from None
     existing = _pupil_count(db)
     if existing:
         raise DemoError(_not_empty_message(existing))
@@ -137,6 +150,12 @@ def build_demo(
     results = generate_results(
         roster.enrolments, roster.pupils.shape[0], seed, today, zorg_name, progress=say, bands=zone_bands(db)
     )
+    dossier = plan_dossier(roster, results, seed, today, registrations_per_pupil_year=registrations_per_pupil_year)
+    dossier_summary = dossier_counts(dossier)
+    say(
+        f"Dossier: {_n(dossier_summary['registrations'])} registraties, {_n(dossier_summary['care_phases'])} "
+        f"zorgfasen, {_n(dossier_summary['measures'])} maatregelen gepland."
+    )
     password_hash = hash_password(DEMO_PASSWORD)  # one public password: one hash serves every demo account
     accounts = _accounts(roster)
     say("Alles wegschrijven in de databank (één transactie)…")
@@ -148,6 +167,7 @@ def build_demo(
         _write_roster(cur, roster, password_hash)
         for table, frame in results.items():
             _insert_results(cur, table, frame)
+        write_dossier(cur, dossier)
         set_setting(cur, "demo_mode", "1")
         set_setting(cur, "school_name", SCHOOL_NAME)
         set_setting(cur, "demo_accounts", json.dumps(accounts, ensure_ascii=False))
@@ -170,6 +190,7 @@ def build_demo(
         "classes": int(roster.classes.shape[0]),
         "classes_per_year": {y: int(n) for y, n in roster.classes.groupby("school_year").size().items()},
         "results": {_INSTRUMENT_LABELS[t]: int(f.shape[0]) for t, f in results.items()},
+        "dossier": dossier_summary,
         "accounts": accounts,
         "password": DEMO_PASSWORD,
         "seconds": round(time.perf_counter() - started, 2),
@@ -214,6 +235,7 @@ def format_summary(summary: dict) -> str:
         f"  Klassen: {_n(summary['classes'])} ({', '.join(str(summary['classes_per_year'].get(y, 0)) for y in years)}"
         " per schooljaar)",
         f"  Resultaten: {results}",
+        _dossier_line(summary["dossier"]),
         f"  Accounts (wachtwoord voor allemaal: {summary['password']}):",
     ]
     shown = 20
@@ -223,6 +245,15 @@ def format_summary(summary: dict) -> str:
     if len(summary["accounts"]) > shown:
         lines.append(f"    … en nog {len(summary['accounts']) - shown} accounts")
     return "\n".join(lines)
+
+
+def _dossier_line(counts: dict) -> str:
+    phases = ", ".join(f"fase {p}: {_n(n)}" for p, n in counts["open_phases"].items())
+    return (
+        f"  Dossier: {_n(counts['registrations'])} registraties ({_n(counts['corrected'])} gecorrigeerd, "
+        f"{_n(counts['withdrawn'])} ingetrokken), zorgfasen nu {phases}; {_n(counts['measures'])} maatregelen, "
+        f"{_n(counts['measure_evaluations'])} evaluaties"
+    )
 
 
 # -- planning -----------------------------------------------------------------------------
