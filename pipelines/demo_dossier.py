@@ -183,7 +183,7 @@ OBSERVATIONS_LAGER = (
     ),
     ("Komt {3|4} keer deze maand te laat binnen (na 8.30 u).", None, None, None, None, None),
     (
-        "Kijkt bij het lezen van het bord {vaak|telkens} af bij de buur en schrijft pas daarna over.",
+        "Schrijft bij het overnemen van het bord {vaak|telkens} woorden verkeerd over en vraagt de buur wat er staat.",
         None,
         None,
         None,
