@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--pupils", type=int, default=250)
     p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--years", type=int, default=3, help="aantal schooljaren tot en met het huidige (1-12)")
     p.add_argument("--if-empty", action="store_true", help="enkel als de databank nog leeg is")
 
     p = sub.add_parser("user", help="personeelsaccounts")

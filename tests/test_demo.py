@@ -522,3 +522,15 @@ def test_cli_rejects_an_unusable_school_size(tmp_path, capsys, pupils):
     err = capsys.readouterr().err
     assert "aantal leerlingen" in err and "Traceback" not in err
     assert not (tmp_path / "x.duckdb").exists()  # checked before the file is created
+
+
+def test_more_school_years_for_the_benchmark(tmp_path):
+    from dossier.db import Database
+    from pipelines.demo import build_demo
+
+    database = Database(tmp_path / "six.duckdb")
+    summary = build_demo(database, pupils=60, seed=3, today=date(2025, 11, 28), years=6)
+    assert summary["school_years"] == ["2020-2021", "2021-2022", "2022-2023", "2023-2024", "2024-2025", "2025-2026"]
+    with database.cursor() as cur:
+        assert cur.execute("SELECT count(DISTINCT school_year) FROM lvs_result").fetchone()[0] == 6
+    database.close()
