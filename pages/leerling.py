@@ -19,33 +19,43 @@ from ui.widgets import plain, query_int
 
 db, user = page_context("dossier.read")
 year = current_school_year()
+MAX_MATCHES = 50
 
 # -- which pupil ---------------------------------------------------------------------------
-everyone = pupils.list_pupils(db, user, year)
+# Search first, then pick: a school group has thousands of pupils, a selectbox of all is unusable.
+wanted = query_int("leerling")
+term = st.text_input("Zoek een leerling", key="dossier_search", placeholder="naam of leerlingnummer")
+found = pupils.list_pupils(db, user, year, search=term or None) if term else pupils.list_pupils(db, user, year).head(0)
 options = dict(
     zip(
-        everyone["id"].astype(int),
-        everyone["last_name"] + " " + everyone["first_name"] + " · " + everyone["class_name"],
+        found["id"].astype(int).head(MAX_MATCHES),
+        (found["last_name"] + " " + found["first_name"] + " · " + found["class_name"]).head(MAX_MATCHES),
         strict=True,
     )
 )
-wanted = query_int("leerling")
-if wanted is not None and wanted not in options:
-    options[wanted] = f"leerling {wanted}"
-chosen = st.selectbox(
-    "Leerling",
-    list(options),
-    index=list(options).index(wanted) if wanted in options else None,
-    format_func=options.get,
-    placeholder="Zoek een leerling op naam…",
-    key="dossier_pupil",
-)
+if term and len(found) > MAX_MATCHES:
+    st.caption(
+        f"{len(found)} leerlingen gevonden; de eerste {MAX_MATCHES} staan in de lijst. Typ verder om te verfijnen."
+    )
+if options:
+    picked = st.selectbox(
+        "Leerling",
+        list(options),
+        index=None,
+        format_func=options.get,
+        key="dossier_pick",
+        placeholder="Kies uit de gevonden leerlingen…",
+    )
+    if picked is not None and picked != wanted:
+        wanted = picked
+        st.query_params["leerling"] = str(picked)
+elif term:
+    st.info("Geen leerling gevonden.")
+chosen = wanted
 if chosen is None:
     st.title("Leerlingendossier")
-    st.info("Kies een leerling om het dossier te openen.")
+    st.info("Zoek een leerling om het dossier te openen.")
     st.stop()
-if chosen != wanted:
-    st.query_params["leerling"] = str(chosen)
 
 cached = st.session_state.get("pupil_file")
 if st.button("Vernieuwen", icon=":material/refresh:", key="refresh_file"):
