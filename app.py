@@ -23,6 +23,16 @@ if user and can(user, "dossier.read"):
 if user and can(user, "registrations.team.write"):
     overview.append(register)
 sections: dict[str, list] = {"Overzicht": overview}
+class_page = st.Page("pages/klas.py", title="Klasdashboard", icon=":material/school:")
+school_page = st.Page("pages/school.py", title="School", icon=":material/monitoring:")
+attention_page = st.Page("pages/aandacht.py", title="Aandachtslijst", icon=":material/flag:")
+dashboards = []
+if user and can(user, "dashboard.school"):
+    dashboards.append(school_page)
+if user and can(user, "dashboard.class"):
+    dashboards += [class_page, attention_page]
+if dashboards:
+    sections["Dashboards"] = dashboards
 data_pages = []
 if user and (can(user, "roster.import") or can(user, "results.import")):
     data_pages.append(st.Page("pages/importeren.py", title="Importeren", icon=":material/upload_file:"))
@@ -34,6 +44,7 @@ if data_pages:
 if user is None:
     # Register every page (hidden) so a deep link survives sign-in; the page itself does not run.
     all_pages = [start, pupil_list, dossier_page, register, st.Page("pages/importeren.py"), st.Page("pages/beheer.py")]
+    all_pages += [class_page, school_page, attention_page]
     st.navigation(all_pages, position="hidden")
     render_sign_in(db)
     st.stop()

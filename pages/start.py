@@ -50,6 +50,12 @@ if user.role == "leerkracht":
         st.dataframe(due_table(due), hide_index=True)
 else:
     st.subheader(f"De school in een oogopslag · {year}")
+    if can(user, "dashboard.school"):
+        school_link, attention_link, _ = st.columns([1, 1, 2])
+        school_link.page_link(
+            "pages/school.py", label="Schoolbeeld: wat veranderde sinds vorig jaar", icon=":material/monitoring:"
+        )
+        attention_link.page_link("pages/aandacht.py", label="Aandachtslijst", icon=":material/flag:")
     classes = pupils.list_classes(db, user, year)
     counts = pupils.school_counts(db, user, year)
     cols = st.columns(4)
