@@ -612,8 +612,9 @@ def compare_classes(
 
 
 # "Slipped since last year": the share in D and E up by this much, or the median percentile down by this much.
-SLIP_SHARE = 0.05
-SLIP_MEDIAN = 5.0
+# Ten points: in a class of twenty one pupil is five, so smaller moves are mostly noise.
+SLIP_SHARE = 0.10
+SLIP_MEDIAN = 10.0
 
 
 def _changes(frame: pd.DataFrame) -> pd.DataFrame:

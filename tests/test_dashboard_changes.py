@@ -64,7 +64,7 @@ def test_year_over_year_without_last_year_has_no_change(db, school, two_years):
     assert list(frame["domain"]) == ["wiskunde", "spelling"]
 
 
-def test_slipped_means_a_rise_of_five_points_in_d_and_e_or_a_median_five_lower():
+def test_slipped_means_a_rise_in_d_and_e_or_a_lower_median_by_the_threshold():
     base = {
         "grade": 3,
         "domain": "wiskunde",
@@ -75,13 +75,15 @@ def test_slipped_means_a_rise_of_five_points_in_d_and_e_or_a_median_five_lower()
         "n_d_e": 5,
         "suppressed": False,
     }
+    up, down = dash.SLIP_SHARE, dash.SLIP_MEDIAN
     cases = [
         # (share now, share before, median now, median before, slipped)
-        (0.30, 0.25, 50, 50, True),
-        (0.29, 0.25, 50, 50, False),
-        (0.25, 0.25, 45, 50, True),
-        (0.25, 0.25, 46, 50, False),
+        (0.20 + up, 0.20, 50, 50, True),
+        (0.20 + up - 0.01, 0.20, 50, 50, False),
+        (0.25, 0.25, 50 - down, 50, True),
+        (0.25, 0.25, 50 - down + 1, 50, False),
         (0.10, 0.30, 30, 60, True),
+        (0.30, 0.30, 70, 60, False),
     ]
     for share_now, share_before, median_now, median_before, slipped in cases:
         trends = pd.DataFrame(
