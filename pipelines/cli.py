@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="prestatiemeting op een grote synthetische scholengroep")
     p.add_argument("--out", default="bench.json")
+    p.add_argument("--rows", type=int, default=100_000, help="rijen in het importbestand")
+    p.add_argument("--repeat", type=int, default=3, help="metingen per onderdeel (de mediaan telt)")
+    p.add_argument("--only", action="append", metavar="ONDERDEEL", help="enkel dit onderdeel (bv. import)")
     return parser
 
 

@@ -7,6 +7,7 @@ It raises `AccessDenied` for a user who may not import that kind of file.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from dossier import audit
 from dossier.access import AccessDenied, User, can, require
@@ -178,9 +180,11 @@ def _run(db, user, data, file_name, format, dry_run, step: Progress, report: Imp
 
     findings.sort()
     report.errors, report.warnings = findings.errors, findings.warnings
-    # No errors, so no problem rows to show: let the file's cells go before the database work.
+    # No errors, so no problem rows to show: let the file's cells go before the database work,
+    # and hand their memory back so DuckDB's share comes on top of less.
     report.raw = None
     del table, typed
+    _return_free_memory()
     if dry_run:
         step(0.7, "Proefrun: tellen wat er zou veranderen")
         with db.cursor() as cur:
@@ -227,6 +231,26 @@ def _write(cur, user: User, fmt, prepared, file_name: str, digest: str, rows: in
     return batch_id, counts
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc; elsewhere there is nothing to call
+    except (OSError, AttributeError):
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim() if sys.platform.startswith("linux") else None
+
+
+def _return_free_memory() -> None:
+    """Give the pages freed by the file's frames back to the system before the database work.
+
+    glibc keeps freed heap pages for reuse, and most of what DuckDB allocates next comes
+    from fresh mappings instead, so without this the two add up in the process's peak.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
 # -- batches and undo -------------------------------------------------------------------------
 def _allowed_formats(user: User) -> list[str]:
     _can_import_something(user)
@@ -262,7 +286,7 @@ def undo_batch(db: Database, user: User, batch_id: int) -> None:
             raise UndoRefused(
                 f"Importrun {batch_id} werd al ongedaan gemaakt op {format_date(undone[0])} door {undone[1]}."
             )
-        later = load.later_batches(cur, batch_id)
+        later = load.later_batches(cur, batch_id, fmt.targets)
         if later:
             runs = ", ".join(str(b) for b in later)
             raise UndoRefused(
@@ -329,9 +353,36 @@ def _failure(args, text: str) -> ImportReport:
     )
 
 
+def _one_shot_process() -> None:
+    """Settings for a process that imports one file and exits (the command line).
+
+    pandera loads hypothesis, when it is installed (it is, for the tests), for data synthesis
+    an import never uses: 0.15 s and 6 MB per command. And Arrow's default allocator keeps
+    freed memory for later reuse, which a one-shot process never gets to; the system
+    allocator returns it, so the file's copies do not add up to the peak.
+    """
+    if "hypothesis" not in sys.modules and "pandera.strategies.base_strategies" not in sys.modules:
+        sys.modules["hypothesis"] = None  # makes `import hypothesis` fail, as if not installed
+        try:
+            import pandera.strategies.pandas_strategies  # noqa: F401
+        finally:
+            del sys.modules["hypothesis"]
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _one_shot_database(db: Database) -> None:
+    """One DuckDB thread for a one-shot import: each thread keeps its own buffers while
+    writing (20 MB at 100,000 rows on two cores, more on bigger machines), and a single file
+    is written no slower by one thread. The app's shared connection keeps DuckDB's default."""
+    with db.cursor() as cur:
+        cur.execute("SET threads = 1")
+
+
 def cli_import(args) -> int:
     """`python -m pipelines import FILE ...`: 0 imported (or dry run), 1 rejected, 2 unusable."""
     from dossier.users import SYSTEM_USER
+
+    _one_shot_process()
 
     path = Path(args.file)
     try:
@@ -353,6 +404,7 @@ def cli_import(args) -> int:
             report = _failure(args, f"De databank kan niet geopend worden: {exc}")
         else:
             try:
+                _one_shot_database(db)
                 report = run_import(db, SYSTEM_USER, data, path.name, args.format, args.dry_run)
             finally:
                 db.close()

@@ -2,10 +2,18 @@
 
 All set-based SQL: the incoming rows are registered with DuckDB and joined against the
 table, so classification (inserted / updated / unchanged), the writes and the history rows
-are a handful of statements whatever the file size. Each inserted or updated row leaves an
-`import_change` row: its natural key (`entity_key`) and the columns the import manages, before
-and after, as JSON; undo replays those in reverse. Run `stage` + `apply` inside one
-`db.write` transaction; `stage` alone is a dry run (it only creates a temporary table).
+are a handful of statements whatever the file size. History (migration 005):
+
+- a row inserted into a table with an `id` leaves an `import_insert` row: its id and a hash
+  of its key and tracked columns as written (`fingerprint`). That is all undo needs: delete
+  it, after checking with the hash that nothing changed it since.
+- an updated row, or an inserted row of a table without `id`, leaves an `import_change` row
+  with its natural key (`entity_key`) and the same hash; an updated row also keeps its
+  tracked columns before and after, as JSON, which undo restores. Rows written before
+  migration 005 have no hash and keep their after-values as JSON instead.
+
+Run `stage` + `apply` inside one `db.write` transaction; `stage` alone is a dry run (it only
+creates a temporary table).
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ if TYPE_CHECKING:
 _counter = itertools.count()
 STATUSES = ("inserted", "updated", "unchanged")
 # Tables whose rows point at pupils or classes but must never block an undo.
-_NOT_REFERENCES = {"audit_log", "import_change", "import_batch", "schema_version"}
+_NOT_REFERENCES = {"audit_log", "import_change", "import_insert", "import_batch", "schema_version"}
 
 TABLE_LABELS = {
     "school_year": "schooljaren",
@@ -62,7 +70,7 @@ class Target:
 
     @property
     def tracked(self) -> tuple[str, ...]:
-        """The columns history keeps (before/after JSON); the key is in `entity_key`."""
+        """The columns history keeps (hashed; before/after JSON for updates) besides the key."""
         return self.values + ((self.batch_column,) if self.batch_column else ())
 
     @property
@@ -93,6 +101,26 @@ def _struct_type(types: dict[str, str], columns: tuple[str, ...]) -> str:
 
 def _key_match(target: Target, left: str, right: str) -> str:
     return " AND ".join(f"{left}.{q(k)} = {right}.{q(k)}" for k in target.key)
+
+
+def _fingerprint(target: Target, alias: str, batch: str | None = None) -> str:
+    """hash() of a row's key and tracked columns, the proof that undo finds a row as the
+    import left it. `batch` stands in for the batch column when the row is not written yet.
+
+    DuckDB's hash() ignores field names and integer widths, so the staged row and the stored
+    row hash alike. Should a DuckDB upgrade change hash(), undo of earlier batches refuses
+    (as if the rows had changed): safe, never a wrong restore.
+    """
+    fields = [f"{q(c)} := {alias}.{q(c)}" for c in target.key + target.values]
+    if target.batch_column:
+        value = batch if batch is not None else f"{alias}.{q(target.batch_column)}"
+        fields.append(f"{q(target.batch_column)} := {value}")
+    return f"hash(struct_pack({', '.join(fields)}))"
+
+
+def has_row_id(types: dict[str, str]) -> bool:
+    """Tables with an `id` column record inserted rows by id, in import_insert."""
+    return "id" in types
 
 
 # -- upsert -----------------------------------------------------------------------------------
@@ -151,18 +179,28 @@ def apply(cur: duckdb.DuckDBPyConnection, target: Target, staged: str, batch_id:
         cur.execute(
             f"INSERT INTO {table} ({insert_cols}) SELECT {select_cols} FROM {staged} WHERE _status = 'inserted'"
         )
-    if counts["inserted"] or counts["updated"]:
-        # The history is built from the staged rows: they hold exactly what was written,
-        # with the table's types, so the JSON matches what `drifted` computes from the table.
-        after = ", ".join(
-            [f"{q(c)} := s.{q(c)}" for c in target.values]
-            + ([f"{q(target.batch_column)} := {batch_id}::INTEGER"] if target.batch_column else [])
-        )
+    types = column_types(cur, target.table)
+    batch = f"{batch_id}::{types[target.batch_column]}" if target.batch_column else None
+    by_id = has_row_id(types)
+    if counts["inserted"] and by_id:
+        # Read back from the table: the ids are only known now, and the hash is computed
+        # exactly as `drifted` will compute it.
         cur.execute(
-            "INSERT INTO import_change (batch_id, entity, entity_key, action, before_values, after_values)"
+            "INSERT INTO import_insert (batch_id, entity, row_id, fingerprint)"
+            f" SELECT {batch_id}, '{target.table}', t.id, {_fingerprint(target, 't')}"
+            f" FROM {table} t JOIN {staged} s ON {_key_match(target, 't', 's')} WHERE s._status = 'inserted'"
+        )
+    logged = ("'updated'",) if by_id else ("'inserted'", "'updated'")
+    if counts["updated"] or (counts["inserted"] and not by_id):
+        fields = [f"{q(c)} := s.{q(c)}" for c in target.values]
+        if batch:
+            fields.append(f"{q(target.batch_column)} := {batch}")
+        after = f"to_json(struct_pack({', '.join(fields)}))"
+        cur.execute(
+            "INSERT INTO import_change (batch_id, entity, entity_key, action, before_values, after_values, fingerprint)"
             f" SELECT {batch_id}, '{target.table}', to_json({_struct(target.key, 's')})::VARCHAR, s._status,"
-            f" s._before, to_json(struct_pack({after}))"
-            f" FROM {staged} s WHERE s._status IN ('inserted', 'updated')"
+            f" s._before, CASE WHEN s._status = 'updated' THEN {after} END, {_fingerprint(target, 's', batch)}"
+            f" FROM {staged} s WHERE s._status IN ({', '.join(logged)})"
         )
 
 
@@ -171,25 +209,43 @@ def drop(cur: duckdb.DuckDBPyConnection, staged: str) -> None:
 
 
 # -- undo --------------------------------------------------------------------------------------
-def later_batches(cur: duckdb.DuckDBPyConnection, batch_id: int) -> list[int]:
-    """Later, not undone batches that changed a row this batch changed."""
+def _inserted_ids(target: Target) -> str:
+    """The ids of the rows a batch (first parameter) inserted into the target's table."""
+    return f"SELECT row_id FROM import_insert WHERE batch_id = ? AND entity = '{target.table}'"
+
+
+def later_batches(cur: duckdb.DuckDBPyConnection, batch_id: int, targets: tuple[Target, ...] = ()) -> list[int]:
+    """Later, not undone batches that changed a row this batch changed.
+
+    A later batch can only update a row this batch inserted, and updates are logged by
+    natural key: the keys of this batch's inserted rows come from the table, by id.
+    """
+    mine = ["SELECT entity, entity_key FROM import_change WHERE batch_id = ?"]
+    params = [batch_id]
+    for target in targets:
+        if has_row_id(column_types(cur, target.table)):
+            mine.append(
+                f"SELECT '{target.table}', to_json({_struct(target.key, 't')})::VARCHAR FROM {q(target.table)} t"
+                f" WHERE t.id IN ({_inserted_ids(target)})"
+            )
+            params.append(batch_id)
     rows = cur.execute(
-        "SELECT DISTINCT later.batch_id FROM import_change mine"
+        f"SELECT DISTINCT later.batch_id FROM ({' UNION ALL '.join(mine)}) mine"
         " JOIN import_change later ON later.entity = mine.entity AND later.entity_key = mine.entity_key"
-        "  AND later.batch_id > mine.batch_id"
-        " JOIN import_batch b ON b.id = later.batch_id AND b.undone_at IS NULL"
-        " WHERE mine.batch_id = ? ORDER BY 1",
-        [batch_id],
+        "  AND later.batch_id > ?"
+        " JOIN import_batch b ON b.id = later.batch_id AND b.undone_at IS NULL ORDER BY 1",
+        [*params, batch_id],
     ).fetchall()
     return [r[0] for r in rows]
 
 
 def _undo_keys(cur: duckdb.DuckDBPyConnection, target: Target, batch_id: int, types: dict[str, str]) -> str:
+    """The batch's import_change rows for the target, with the key unpacked into columns."""
     name = f"_undo_{target.table}_{next(_counter)}"
     key_type = _struct_type(types, target.key).replace("'", "''")
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT c.action, c.after_values::VARCHAR AS after_values,"
-        f" unnest(json_transform(c.entity_key, '{key_type}'))"
+        f" c.fingerprint, unnest(json_transform(c.entity_key, '{key_type}'))"
         " FROM import_change c WHERE c.batch_id = ? AND c.entity = ?",
         [batch_id, target.table],
     )
@@ -199,32 +255,49 @@ def _undo_keys(cur: duckdb.DuckDBPyConnection, target: Target, batch_id: int, ty
 def drifted(cur: duckdb.DuckDBPyConnection, target: Target, batch_id: int) -> int:
     """How many rows this batch wrote are no longer as it left them (changed outside imports)."""
     types = column_types(cur, target.table)
+    table = q(target.table)
     keys = _undo_keys(cur, target, batch_id, types)
     try:
-        return cur.execute(
-            f"SELECT count(*) FROM {keys} u LEFT JOIN {q(target.table)} t ON {_key_match(target, 't', 'u')}"
+        changed = cur.execute(
+            f"SELECT count(*) FROM {keys} u LEFT JOIN {table} t ON {_key_match(target, 't', 'u')}"
             f" WHERE t.{q(target.key[0])} IS NULL"
-            f" OR to_json({_struct(target.tracked, 't')})::VARCHAR <> u.after_values"
+            f" OR (u.fingerprint IS NOT NULL AND {_fingerprint(target, 't')} <> u.fingerprint)"
+            # batches from before migration 005 kept the values themselves
+            f" OR (u.fingerprint IS NULL AND to_json({_struct(target.tracked, 't')})::VARCHAR <> u.after_values)"
         ).fetchone()[0]
     finally:
         drop(cur, keys)
+    if has_row_id(types):
+        changed += cur.execute(
+            f"SELECT count(*) FROM import_insert i LEFT JOIN {table} t ON t.id = i.row_id"
+            f" WHERE i.batch_id = ? AND i.entity = ?"
+            f" AND (t.id IS NULL OR {_fingerprint(target, 't')} <> i.fingerprint)",
+            [batch_id, target.table],
+        ).fetchone()[0]
+    return changed
 
 
 def revert(cur: duckdb.DuckDBPyConnection, target: Target, batch_id: int) -> dict[str, int]:
     """Delete the rows the batch inserted and restore the ones it updated."""
     types = column_types(cur, target.table)
+    by_id = has_row_id(types)
     keys = _undo_keys(cur, target, batch_id, types)
     table = q(target.table)
     try:
         for _ref_col, own_col in target.references:
+            by_id_sql = f" UNION ALL SELECT {q(own_col)} FROM {table} WHERE id IN ({_inserted_ids(target)})"
             cur.execute(
                 f"CREATE OR REPLACE TEMP TABLE _undo_deleted_{target.table}_{own_col} AS"
                 f" SELECT t.{q(own_col)} AS v FROM {table} t JOIN {keys} u ON {_key_match(target, 't', 'u')}"
-                " WHERE u.action = 'inserted'"
+                " WHERE u.action = 'inserted'" + (by_id_sql if by_id else ""),
+                [batch_id] if by_id else [],
             )
         deleted = cur.execute(
             f"DELETE FROM {table} t USING {keys} u WHERE {_key_match(target, 't', 'u')} AND u.action = 'inserted'"
         ).fetchone()[0]
+        if by_id:
+            by_id_deleted = cur.execute(f"DELETE FROM {table} WHERE id IN ({_inserted_ids(target)})", [batch_id])
+            deleted += by_id_deleted.fetchone()[0]
         tracked_type = _struct_type(types, target.key + target.tracked).replace("'", "''")
         restored = 0
         if not target.insert_only:
