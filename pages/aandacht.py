@@ -82,7 +82,14 @@ else:
         table["Afgewezen"] = listed["dismissed"].map({True: "ja", False: ""})
         columns.append("Afgewezen")
     st.caption("Klik op een signaal voor de gegevens erachter.")
-    event = st.dataframe(table[columns], hide_index=True, on_select="rerun", selection_mode="single-row", key=table_key)
+    event = st.dataframe(
+        table[columns],
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=table_key,
+        column_config={"Waarom": st.column_config.TextColumn(width="large")},
+    )
     rows = event.selection.rows if event is not None else []
     if rows:
         selected = listed.iloc[rows[0]]

@@ -17,7 +17,7 @@ from dossier.palette import ZONE_COLOURS
 from dossier.schoolyear import current_school_year
 from dossier.timeline import DOMAIN_LABELS
 from ui.context import page_context
-from ui.url_state import url_select
+from ui.url_state import changed_from_outside, url_select
 from ui.widgets import dutch_dates, query_int
 
 db, user = page_context("dashboard.class")
@@ -40,7 +40,7 @@ def open_dossier_on_select(event, pupil_ids: list[int]) -> None:
 # -- which class ---------------------------------------------------------------------------
 # A link to a class (from the school view, a shared URL) brings its school year along.
 linked = query_int("klas")
-if linked is not None and str(linked) != st.session_state.get("_url_seen_klas_class"):
+if linked is not None and changed_from_outside("klas", "klas_class"):
     try:
         st.query_params["schooljaar"] = dash.class_info(db, user, linked)["school_year"]
     except AccessDenied as exc:
@@ -107,8 +107,17 @@ else:
     table = table[["leerling", "rule_title", "reason"]].rename(
         columns={"leerling": "Leerling", "rule_title": "Regel", "reason": "Waarom"}
     )
-    st.caption("Klik op een rij om het dossier van de leerling te openen.")
-    event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="klas_attention")
+    st.caption(
+        "Klik op een rij om het dossier van de leerling te openen; wijs met de muis een reden aan voor de hele tekst."
+    )
+    event = st.dataframe(
+        table,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="klas_attention",
+        column_config={"Waarom": st.column_config.TextColumn(width="large")},
+    )
     open_dossier_on_select(event, attention["pupil_id"].tolist())
 
 # -- group overview ------------------------------------------------------------------------

@@ -139,9 +139,9 @@ else:
         st.caption("Geen klas ging achteruit in een domein.")
     else:
         st.markdown("**Achteruit sinds vorig jaar** (klik om de klas te openen)")
-        cols = st.columns(3)
+        cols = st.columns(2)
         for i, r in enumerate(slipped_classes.to_dict("records")):
-            cols[i % 3].page_link(
+            cols[i % 2].page_link(
                 "pages/klas.py",
                 label=(
                     f"{r['class_name']}: {DOMAIN_LABELS[r['domain']]} · D+E {pct(r['share_d_e_before'])} →"
@@ -159,14 +159,16 @@ st.plotly_chart(
     charts.compare_classes_chart(compared, f"{DOMAIN_LABELS[domain]}, {moment} {year}"), key="school_compare"
 )
 if not compared.empty:
-    cols = st.columns(min(6, len(compared)))
-    for i, r in enumerate(compared.itertuples()):
-        cols[i % len(cols)].page_link(
-            "pages/klas.py",
-            label=str(r.class_name),
-            icon=":material/school:",
-            query_params={"klas": int(r.class_id), "domein": domain},
-        )
+    with st.container(key="school_compare_classes"):
+        st.caption("Open een klas:")
+        cols = st.columns(min(6, len(compared)))
+        for i, r in enumerate(compared.itertuples()):
+            cols[i % len(cols)].page_link(
+                "pages/klas.py",
+                label=str(r.class_name),
+                icon=":material/school:",
+                query_params={"klas": int(r.class_id), "domein": domain},
+            )
 
 # -- trends --------------------------------------------------------------------------------
 st.subheader("Per leerjaar over de schooljaren")
@@ -196,26 +198,38 @@ if names:
         default=longest,
     )
     path = cohorts[cohorts["cohort"] == cohort]
-    st.dataframe(exports.cohorts_table(path).drop(columns=["Instroom L1"]), hide_index=True, key="school_cohort_table")
-    st.markdown(f"**Klassen van cohorte {cohort}**")
-    start = int(cohort[:4])
-    for school_year in sorted(set(path["school_year"]) | {year}, reverse=True):
-        grade = int(school_year[:4]) - start + 1
-        if not 1 <= grade <= 6 or school_year not in years:
-            continue
-        found = pupils.list_classes(db, user, school_year)
-        found = found[(found["level"] == "lager") & (found["grade"] == grade)]
-        if found.empty:
-            continue
-        cols = st.columns([1, *([1] * len(found)), max(1, 6 - len(found))])
-        cols[0].markdown(f"{school_year} · L{grade}")
-        for col, r in zip(cols[1:], found.itertuples(), strict=False):
-            col.page_link(
-                "pages/klas.py",
-                label=str(r.name),
-                icon=":material/school:",
-                query_params={"klas": int(r.id), "domein": domain},
-            )
+    steps = pd.DataFrame(
+        {
+            "Schooljaar": path["school_year"],
+            "Leerjaar": path["cohort_grade"].map(lambda g: f"L{g}"),
+            "Toetsmoment": path["moment"],
+            "n": [charts.HIDDEN if s else f"{int(n)}" for n, s in zip(path["n"], path["suppressed"], strict=True)],
+            "D+E": path["share_d_e"].map(pct),
+            "Mediaan percentiel": path["median_percentile"].map(number),
+        }
+    )
+    st.dataframe(steps, hide_index=True, key="school_cohort_table")
+    with st.container(key="school_cohort_classes"):
+        st.markdown(f"**Klassen van cohorte {cohort}**")
+        start = int(cohort[:4])
+        for school_year in sorted(set(path["school_year"]) | {year}, reverse=True):
+            grade = int(school_year[:4]) - start + 1
+            if not 1 <= grade <= 6 or school_year not in years:
+                continue
+            found = pupils.list_classes(db, user, school_year)
+            found = found[(found["level"] == "lager") & (found["grade"] == grade)]
+            if found.empty:
+                continue
+            cols = st.columns([1, *([1] * len(found)), max(1, 6 - len(found))])
+            cols[0].markdown(f"{school_year} · L{grade}")
+            for col, r in zip(cols[1:], found.itertuples(), strict=False):
+                col.page_link(
+                    "pages/klas.py",
+                    label=str(r.name),
+                    icon=":material/school:",
+                    query_params={"klas": int(r.id), "domein": domain},
+                )
+
 
 # -- care phases ---------------------------------------------------------------------------
 st.subheader(f"Zorgfasen · {year}")

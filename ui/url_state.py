@@ -55,7 +55,7 @@ def url_select(
     return value
 
 
-def url_text(param: str) -> str | None:
-    """A text query parameter, or None when absent or empty."""
-    value = st.query_params.get(param)
-    return value if value else None
+def changed_from_outside(param: str, key: str) -> bool:
+    """True when the URL's `param` differs from what the selectbox `key` last wrote (a link was followed)."""
+    wanted = st.query_params.get(param)
+    return wanted is not None and wanted != st.session_state.get(_SEEN.format(key))
