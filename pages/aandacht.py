@@ -65,7 +65,8 @@ listed = listed.reset_index(drop=True)
 
 scope_label = names[class_id] if class_id is not None else f"alle klassen binnen jouw bereik ({year})"
 st.caption(
-    f"{len(listed)} signalen voor {listed['pupil_id'].nunique()} leerlingen · {scope_label}"
+    f"{len(listed)} signa{'al' if len(listed) == 1 else 'len'} voor {listed['pupil_id'].nunique()}"
+    f" leerling{'' if listed['pupil_id'].nunique() == 1 else 'en'} · {scope_label}"
     + ("" if manage else " · enkel het zorgteam en de directie kunnen signalen afwijzen en regels aanpassen")
 )
 

@@ -99,7 +99,10 @@ if can(user, "dashboard.school"):
 
 # -- attention list ------------------------------------------------------------------------
 attention = signals.attention_list(db, user, class_id, today)
-st.subheader(f"Aandacht nodig ({attention['pupil_id'].nunique()} leerlingen, {len(attention)} signalen)")
+flagged, count = attention["pupil_id"].nunique(), len(attention)
+st.subheader(
+    f"Aandacht nodig ({flagged} leerling{'' if flagged == 1 else 'en'}, {count} signa{'al' if count == 1 else 'len'})"
+)
 if attention.empty:
     st.caption("Geen signalen voor deze klas volgens de regels van de aandachtslijst.")
 else:

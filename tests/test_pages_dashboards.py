@@ -181,7 +181,7 @@ def test_kleuter_class_shows_wellbeing_not_reading(results):
     assert "Welbevinden en betrokkenheid" in content and "Lezen: AVI en DMT" not in content
     reasons = list(at.dataframe(key="klas_attention").value["Waarom"])
     assert len(reasons) == 1 and reasons[0].startswith("Welbevinden 2 bij de laatste observatie")
-    assert "Aandacht nodig (1 leerlingen, 1 signalen)" in content
+    assert "Aandacht nodig (1 leerling, 1 signaal)" in content
 
 
 # -- school view ---------------------------------------------------------------------------
