@@ -107,9 +107,9 @@ def _fingerprint(target: Target, alias: str, batch: str | None = None) -> str:
     """hash() of a row's key and tracked columns, the proof that undo finds a row as the
     import left it. `batch` stands in for the batch column when the row is not written yet.
 
-    DuckDB's hash() ignores field names and integer widths, so the staged row and the stored
-    row hash alike. Should a DuckDB upgrade change hash(), undo of earlier batches refuses
-    (as if the rows had changed): safe, never a wrong restore.
+    The staged row has the table's types, so it hashes as the stored row will. Should a DuckDB
+    upgrade change hash(), undo of earlier batches refuses as if their rows had changed: an
+    undo that cannot be done, never a wrong one.
     """
     fields = [f"{q(c)} := {alias}.{q(c)}" for c in target.key + target.values]
     if target.batch_column:
@@ -185,12 +185,14 @@ def apply(cur: duckdb.DuckDBPyConnection, target: Target, staged: str, batch_id:
     if counts["inserted"] and by_id:
         # Read back from the table: the ids are only known now, and the hash is computed
         # exactly as `drifted` will compute it.
-        cur.execute(
+        logged = cur.execute(
             "INSERT INTO import_insert (batch_id, entity, row_id, fingerprint)"
             f" SELECT {batch_id}, '{target.table}', t.id, {_fingerprint(target, 't')}"
             f" FROM {table} t JOIN {staged} s ON {_key_match(target, 't', 's')} WHERE s._status = 'inserted'"
-        )
-    logged = ("'updated'",) if by_id else ("'inserted'", "'updated'")
+        ).fetchone()[0]
+        if logged != counts["inserted"]:  # e.g. an empty key part: the row could never be undone
+            raise RuntimeError(f"{target.table}: {logged} of {counts['inserted']} inserted rows found back by key")
+    statuses = ("'updated'",) if by_id else ("'inserted'", "'updated'")
     if counts["updated"] or (counts["inserted"] and not by_id):
         fields = [f"{q(c)} := s.{q(c)}" for c in target.values]
         if batch:
@@ -200,7 +202,7 @@ def apply(cur: duckdb.DuckDBPyConnection, target: Target, staged: str, batch_id:
             "INSERT INTO import_change (batch_id, entity, entity_key, action, before_values, after_values, fingerprint)"
             f" SELECT {batch_id}, '{target.table}', to_json({_struct(target.key, 's')})::VARCHAR, s._status,"
             f" s._before, CASE WHEN s._status = 'updated' THEN {after} END, {_fingerprint(target, 's', batch)}"
-            f" FROM {staged} s WHERE s._status IN ({', '.join(logged)})"
+            f" FROM {staged} s WHERE s._status IN ({', '.join(statuses)})"
         )
 
 
