@@ -24,6 +24,7 @@ from dossier.forms import (
     validate_registration,
 )
 from dossier.registrations import (
+    OUT_OF_SCOPE,
     as_id,
     insert_registration,
     readable_visibilities,
@@ -75,8 +76,15 @@ DUE_COLUMNS = (
     "days_overdue",
 )
 
+
 # The derived state of every measure: end and next evaluation follow from its latest evaluation.
-_MEASURE_STATE = """
+def _measure_state(only: str = "TRUE") -> str:
+    """The `measure_state` CTE: each measure with its latest evaluation and current dates.
+
+    `only` narrows the measures read (e.g. 'pupil_id = 12', built from a validated int) so a
+    single pupil's page does not derive the state of every measure in the school group.
+    """
+    return f"""
     measure_state AS (
         SELECT m.*, l.id AS last_id, l.evaluated_on AS last_evaluated_on, l.decision AS last_decision,
                l.text AS last_evaluation_text, l.created_by_name AS last_evaluated_by,
@@ -85,16 +93,23 @@ _MEASURE_STATE = """
                CASE WHEN l.decision = 'stopzetten' THEN l.evaluated_on ELSE m.end_date END AS effective_end,
                -- A stopzetten row has no next date (CHECK in migration 003), so nothing stays due.
                CASE WHEN l.id IS NULL THEN m.evaluation_date ELSE l.next_evaluation_date END AS next_evaluation
-        FROM measure m
+        FROM (SELECT * FROM measure WHERE {only}) m
         LEFT JOIN (
             SELECT * FROM measure_evaluation
+            WHERE measure_id IN (SELECT id FROM measure WHERE {only})
             QUALIFY row_number() OVER (PARTITION BY measure_id ORDER BY id DESC) = 1
         ) l ON l.measure_id = m.id
         LEFT JOIN (
-            SELECT measure_id, count(*) AS evaluations FROM measure_evaluation GROUP BY measure_id
+            SELECT measure_id, count(*) AS evaluations FROM measure_evaluation
+            WHERE measure_id IN (SELECT id FROM measure WHERE {only})
+            GROUP BY measure_id
         ) n ON n.measure_id = m.id
     )
 """
+
+
+def _only_pupil(pupil_id: int | None) -> str:
+    return "TRUE" if pupil_id is None else f"pupil_id = {int(pupil_id)}"
 
 
 def _row_dict(cur) -> dict | None:
@@ -286,7 +301,7 @@ def evaluate_measure(
 
     def write(cur):
         mid = as_id(measure_id)
-        cur.execute(f"WITH {_MEASURE_STATE} SELECT * FROM measure_state WHERE id = ?", [mid])
+        cur.execute(f"WITH {_measure_state(f'id = {int(mid)}')} SELECT * FROM measure_state WHERE id = ?", [mid])
         state = _row_dict(cur) if mid is not None else None
         if state is None:
             raise AccessDenied(MEASURE_NOT_FOUND)
@@ -355,7 +370,7 @@ def query_measures(
     require_pupil(cur, user, pupil_id, "care.read")
     frame = cur.execute(
         f"""
-        WITH {_MEASURE_STATE}
+        WITH {_measure_state(_only_pupil(as_id(pupil_id)))}
         SELECT id AS measure_id, pupil_id, category, description, start_date,
                effective_end AS end_date, end_date AS planned_end_date,
                next_evaluation AS evaluation_date, evaluation_date AS first_evaluation_date,
@@ -398,6 +413,10 @@ def query_due_evaluations(
     day = today or date.today()
     horizon = day + timedelta(days=int(within_days))
     pupil_condition, pupil_params = pupil_scope_sql(user, "care.read", "p.id")
+    one = as_id(pupil_id) if pupil_id is not None else None
+    if pupil_id is not None and one is None:
+        raise AccessDenied(OUT_OF_SCOPE)
+    only = _only_pupil(one)
     parts = [
         """
         SELECT ms.pupil_id, 'maatregel' AS kind, ms.id AS object_id, ms.category AS subtype,
@@ -414,14 +433,14 @@ def query_due_evaluations(
             SELECT r.pupil_id, 'afspraak' AS kind, r.registration_id AS object_id, r.type AS subtype,
                    coalesce(r.agreements, r.facts) AS description, r.owner, r.evaluation_date
             FROM (
-                SELECT * FROM registration
+                SELECT * FROM registration WHERE {only}
                 QUALIFY row_number() OVER (PARTITION BY registration_id ORDER BY version DESC) = 1
             ) r
             WHERE NOT r.withdrawn AND r.evaluation_date IS NOT NULL AND r.evaluation_date <= ?::DATE
               AND {condition}
               AND r.registration_id NOT IN (
                   SELECT f.follows_up FROM (
-                      SELECT * FROM registration WHERE follows_up IS NOT NULL
+                      SELECT * FROM registration WHERE follows_up IS NOT NULL AND {only}
                       QUALIFY row_number() OVER (PARTITION BY registration_id ORDER BY version DESC) = 1
                   ) f WHERE NOT f.withdrawn
               )
@@ -429,7 +448,7 @@ def query_due_evaluations(
         )
         params += [horizon, *visibility_params]
     query = f"""
-        WITH {_MEASURE_STATE}, due AS ({" UNION ALL ".join(parts)})
+        WITH {_measure_state(only)}, due AS ({" UNION ALL ".join(parts)})
         SELECT p.id AS pupil_id, p.first_name, p.last_name, p.first_name || ' ' || p.last_name AS pupil_name,
                c.id AS class_id, c.name AS class_name, d.kind, d.object_id, d.subtype, d.description, d.owner,
                d.evaluation_date, date_diff('day', d.evaluation_date, ?::DATE) AS days_overdue
@@ -438,8 +457,6 @@ def query_due_evaluations(
         JOIN enrolment e ON e.pupil_id = p.id AND e.school_year = ?
         JOIN class c ON c.id = e.class_id
         WHERE (e.leave_date IS NULL OR e.leave_date > ?::DATE) AND {pupil_condition}
-          AND (?::INTEGER IS NULL OR p.id = ?::INTEGER)
         ORDER BY d.evaluation_date, c.name, p.last_name, p.first_name, d.kind, d.object_id
     """
-    one = as_id(pupil_id) if pupil_id is not None else None
-    return cur.execute(query, [*params, day, school_year_of(day), day, *pupil_params, one, one]).df()
+    return cur.execute(query, [*params, day, school_year_of(day), day, *pupil_params]).df()

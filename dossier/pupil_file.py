@@ -75,10 +75,10 @@ def open_pupil_file(db: Database, user: User, pupil_id: int, *, today: date | No
     day = today or date.today()
     pupil = pupils.get_pupil(db, user, pupil_id)
     pid = int(pupil["id"])
-    history = pupils.class_history(db, user, pid)
 
     def read(cur):
         empty = pd.DataFrame()
+        history = pupils.query_class_history(cur, pid)
         registrations = (
             query_registrations(cur, user, pid, include_withdrawn=True) if readable_visibilities(user) else empty
         )
@@ -97,9 +97,9 @@ def open_pupil_file(db: Database, user: User, pupil_id: int, *, today: date | No
             detail=f"dossier geopend: {len(registrations)} registraties, {len(measures)} maatregelen, "
             f"{sum(len(f) for f in results.values())} resultaten",
         )
-        return registrations, phases, measures, due, results, bands
+        return history, registrations, phases, measures, due, results, bands
 
-    registrations, phases, measures, due, results, bands = db.write(read)
+    history, registrations, phases, measures, due, results, bands = db.write(read)
     registrations = _blank_missing_text(registrations, TEXT_COLUMNS)
     measures = _blank_missing_text(measures, ("description", "last_evaluation_text", "last_decision"))
     open_phases = phases[phases["end_date"].isna()] if not phases.empty else phases
@@ -119,7 +119,16 @@ def open_pupil_file(db: Database, user: User, pupil_id: int, *, today: date | No
     )
 
 
-TEXT_COLUMNS = ("facts", "interpretation", "agreements", "owner", "withdrawal_reason", "report_kind", "attachment_name")
+TEXT_COLUMNS = (
+    "facts",
+    "interpretation",
+    "agreements",
+    "owner",
+    "domain",
+    "withdrawal_reason",
+    "report_kind",
+    "attachment_name",
+)
 
 
 def _blank_missing_text(frame: pd.DataFrame, columns) -> pd.DataFrame:
@@ -127,7 +136,8 @@ def _blank_missing_text(frame: pd.DataFrame, columns) -> pd.DataFrame:
     if frame.empty:
         return frame
     present = [c for c in columns if c in frame]
-    return frame.assign(**{c: frame[c].fillna("").astype(str) for c in present})
+    frame[present] = frame[present].fillna("")
+    return frame
 
 
 def filter_registrations(

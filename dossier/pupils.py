@@ -106,15 +106,20 @@ def class_history(db: Database, user: User, pupil_id: int) -> pd.DataFrame:
     """The pupil's classes per school year, oldest first."""
     get_pupil(db, user, pupil_id)
     with db.cursor() as cur:
-        return cur.execute(
-            """
-            SELECT e.school_year, c.name AS class_name, c.level, c.grade, e.entry_date, e.leave_date
-            FROM enrolment e JOIN class c ON c.id = e.class_id
-            WHERE e.pupil_id = ?
-            ORDER BY e.school_year
-            """,
-            [pupil_id],
-        ).df()
+        return query_class_history(cur, pupil_id)
+
+
+def query_class_history(cur, pupil_id: int) -> pd.DataFrame:
+    """Unchecked: only for callers that verified the pupil is in scope (get_pupil) first."""
+    return cur.execute(
+        """
+        SELECT e.school_year, c.name AS class_name, c.level, c.grade, e.entry_date, e.leave_date
+        FROM enrolment e JOIN class c ON c.id = e.class_id
+        WHERE e.pupil_id = ?
+        ORDER BY e.school_year
+        """,
+        [pupil_id],
+    ).df()
 
 
 def school_counts(db: Database, user: User, school_year: str) -> dict:

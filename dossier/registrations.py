@@ -21,9 +21,9 @@ from dossier import audit, labels
 from dossier.access import AccessDenied, User, can, pupil_scope_sql, require
 from dossier.db import Database, DatabaseConflictError
 from dossier.forms import FORM, MAX_SHORT, FormError, validate_registration, validate_withdrawal
+from dossier.pupils import OUT_OF_SCOPE
 from dossier.schoolyear import school_year_of
 
-OUT_OF_SCOPE = "Deze leerling bestaat niet of valt buiten jouw klassen."
 NOT_FOUND = "Deze registratie bestaat niet of je mag ze niet lezen."
 CONCURRENT = "Iemand anders wijzigde deze registratie tegelijk met jou. Open ze opnieuw en probeer nog eens."
 MAX_PDF_BYTES = 20 * 1024 * 1024
@@ -518,7 +518,7 @@ def query_registrations(
         filters.append("r.school_year = ?")
         values.append(school_year)
     if author is not None:
-        filters.append("f.author_id = ?")
+        filters.append("r.first_author_id = ?")
         values.append(int(author))
     if not include_withdrawn:
         filters.append("NOT r.withdrawn")
@@ -529,32 +529,40 @@ def query_registrations(
         )
         values.append(search.strip())
     require_pupil(cur, user, pupil_id, "dossier.read")
+    # One pass over the pupil's version rows: the latest version per registration, with the
+    # first version's author (who wrote it) taken by a window instead of a self-join.
     return cur.execute(
         f"""
         WITH r AS (
-            SELECT * FROM registration WHERE pupil_id = ?
+            SELECT *,
+                   first_value(author_id) OVER v AS first_author_id,
+                   first_value(author_name) OVER v AS first_author_name,
+                   first_value(author_role) OVER v AS first_author_role,
+                   first_value(created_at) OVER v AS first_created_at
+            FROM registration WHERE pupil_id = ?
+            WINDOW v AS (PARTITION BY registration_id ORDER BY version
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
             QUALIFY row_number() OVER (PARTITION BY registration_id ORDER BY version DESC) = 1
         ),
-        f AS (SELECT * FROM registration WHERE pupil_id = ? AND version = 1),
         a AS (
-            SELECT registration_id, file_name FROM registration_attachment
-            QUALIFY row_number() OVER (PARTITION BY registration_id ORDER BY id DESC) = 1
+            SELECT registration_id, arg_max(file_name, id) AS file_name FROM registration_attachment
+            WHERE registration_id IN (SELECT registration_id FROM r) GROUP BY registration_id
         )
         SELECT r.registration_id, r.version, r.row_id, r.pupil_id, r.type, r.fact_date, r.facts,
                r.interpretation, r.agreements, r.owner, r.evaluation_date, r.domain, r.visibility,
                r.transferable, r.confidential_third_parties, r.report_kind, r.follows_up, r.group_id,
                r.school_year, r.class_id, c.name AS class_name,
-               f.author_id, f.author_name, f.author_role, f.created_at,
+               r.first_author_id AS author_id, r.first_author_name AS author_name,
+               r.first_author_role AS author_role, r.first_created_at AS created_at,
                r.author_name AS changed_by_name, r.created_at AS changed_at,
                r.withdrawn, r.withdrawal_reason, a.file_name AS attachment_name
         FROM r
-        JOIN f ON f.registration_id = r.registration_id
         LEFT JOIN class c ON c.id = r.class_id
         LEFT JOIN a ON a.registration_id = r.registration_id
         WHERE {" AND ".join(filters)}
-        ORDER BY r.fact_date DESC, f.created_at DESC, r.registration_id DESC
+        ORDER BY r.fact_date DESC, r.first_created_at DESC, r.registration_id DESC
         """,
-        [pupil_id, pupil_id, *values],
+        [pupil_id, *values],
     ).df()
 
 

@@ -49,12 +49,21 @@ def pupil_results(db: Database, user: User, pupil_id: int) -> dict[str, pd.DataF
 
 def query_pupil_results(cur, user: User, pupil_id: int) -> dict[str, pd.DataFrame]:
     condition, params = pupil_scope_sql(user, "results.read", "r.pupil_id")
+    # One cheap look first: most pupils have results for only some instruments (a kleuter has
+    # Leuven scores, no LVS), and each frame costs a query and a pandas conversion.
+    counts = cur.execute(
+        " UNION ALL ".join(
+            f"SELECT '{key}', count(*) FROM {table} WHERE pupil_id = ?" for key, (table, _, _) in INSTRUMENTS.items()
+        ),
+        [pupil_id] * len(INSTRUMENTS),
+    ).fetchall()
+    present = {key for key, n in counts if n}
     frames = {}
     for key, (table, date_col, columns) in INSTRUMENTS.items():
-        frames[key] = cur.execute(
-            f"SELECT {columns} FROM {table} r WHERE r.pupil_id = ? AND {condition} ORDER BY r.{date_col}",
-            [pupil_id, *params],
-        ).df()
+        query = f"SELECT {columns} FROM {table} r WHERE r.pupil_id = ? AND {condition} ORDER BY r.{date_col}"
+        if key not in present:
+            query += " LIMIT 0"  # the right columns and types, no rows
+        frames[key] = cur.execute(query, [pupil_id, *params]).df()
     return frames
 
 

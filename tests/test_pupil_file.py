@@ -62,6 +62,8 @@ def test_one_opening_is_one_audit_entry(db, school):
     file = open_pupil_file(db, zorg, school.pupils["30004"])
     assert audit_count(db) == before + 1
     assert len(file.registrations) == 2
+    # Missing text (here: no domain given) is '' rather than NaN, which pages would print as "nan".
+    assert all(isinstance(v, str) for col in ("domain", "interpretation", "owner") for v in file.registrations[col])
     assert file.active_measures["description"].tolist() == ["Extra inoefenen splitsen"]
     assert set(file.due["kind"]) == {"maatregel", "afspraak"}
     with db.cursor() as cur:

@@ -1,0 +1,225 @@
+"""Bench sections for what people open: the pupil page and the class and school dashboards.
+
+Both run on one synthetic school group (20,000 pupils a year over six school years, every
+instrument, about 300,000 registrations), built once per bench run. Each figure is compared in
+the same run with a bare DuckDB query over the same rows, alternating the two so that load on
+the machine hits both alike; the reported figure is the median.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+from pipelines.bench import BenchContext, BenchError, _dec, _n, section
+
+GROUP_PUPILS = 20_000
+GROUP_YEARS = 6
+# About 300,000 registrations at 20,000 pupils over six years (the current year counts in part).
+REGISTRATIONS_PER_PUPIL_YEAR = 2.9
+SAMPLE_PUPILS = 25
+TARGET_PUPIL_RATIO = 2.0
+TARGET_APPTEST_SECONDS = 0.5
+TARGET_CLASS_RATIO = 2.0
+TARGET_SCHOOL_SECONDS = 1.0
+
+_GROUP: dict[tuple[int, int], tuple[Path, dict]] = {}
+
+
+def group_pupils(ctx: BenchContext) -> int:
+    return int(getattr(ctx, "group_pupils", 0) or GROUP_PUPILS)
+
+
+def group_database(ctx: BenchContext) -> tuple[Path, dict]:
+    """The school group's database file, built on first use in this process."""
+    from dossier.db import Database
+    from pipelines.demo import build_demo
+
+    pupils = group_pupils(ctx)
+    key = (pupils, GROUP_YEARS)
+    if key in _GROUP and _GROUP[key][0].exists():
+        return _GROUP[key]
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"dossier-bench-group-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"group-{pupils}.duckdb"
+    path.unlink(missing_ok=True)
+    ctx.say(f"Scholengroep aanmaken: {_n(pupils)} leerlingen per jaar, {GROUP_YEARS} schooljaren…")
+    started = time.perf_counter()
+    db = Database(path)
+    summary = build_demo(
+        db,
+        pupils=pupils,
+        seed=2024,
+        today=date.today(),
+        years=GROUP_YEARS,
+        registrations_per_pupil_year=REGISTRATIONS_PER_PUPIL_YEAR,
+    )
+    db.checkpoint()
+    db.close()
+    facts = {
+        "pupils_per_year": pupils,
+        "school_years": GROUP_YEARS,
+        "distinct_pupils": summary["pupils"],
+        "registrations": summary["dossier"]["registrations"],
+        "results": sum(summary["results"].values()),
+        "seed_seconds": round(time.perf_counter() - started, 1),
+    }
+    _GROUP[key] = (path, facts)
+    return path, facts
+
+
+def _median_pair(core, bare, repeat: int) -> tuple[float, float]:
+    core_times, bare_times = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        core()
+        core_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        bare()
+        bare_times.append(time.perf_counter() - started)
+    return statistics.median(core_times), statistics.median(bare_times)
+
+
+# -- the pupil page ----------------------------------------------------------------------------
+BARE_PUPIL_QUERIES = (
+    "SELECT * FROM pupil WHERE id = $1",
+    "SELECT * FROM enrolment WHERE pupil_id = $1",
+    "SELECT * FROM registration WHERE pupil_id = $1",
+    "SELECT * FROM care_phase WHERE pupil_id = $1",
+    "SELECT * FROM measure WHERE pupil_id = $1",
+    "SELECT e.* FROM measure_evaluation e JOIN measure m ON m.id = e.measure_id WHERE m.pupil_id = $1",
+    "SELECT * FROM lvs_result WHERE pupil_id = $1",
+    "SELECT * FROM avi_result WHERE pupil_id = $1",
+    "SELECT * FROM dmt_result WHERE pupil_id = $1",
+    "SELECT * FROM idp_result WHERE pupil_id = $1",
+    "SELECT * FROM wellbeing_result WHERE pupil_id = $1",
+)
+
+
+def _sample_pupils(db, count: int) -> list[int]:
+    from dossier.schoolyear import current_school_year
+
+    with db.cursor() as cur:
+        rows = cur.execute(
+            """
+            SELECT e.pupil_id FROM enrolment e
+            JOIN (SELECT pupil_id, count(*) AS n FROM registration GROUP BY pupil_id) r USING (pupil_id)
+            WHERE e.school_year = ? ORDER BY hash(e.pupil_id) LIMIT ?
+            """,
+            [current_school_year(), count],
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _zorg_user(db):
+    from dossier.access import User
+
+    with db.cursor() as cur:
+        row = cur.execute(
+            "SELECT id, username, display_name FROM staff_user WHERE role = 'zorgteam' LIMIT 1"
+        ).fetchone()
+    return User(id=row[0], username=row[1], name=row[2], role="zorgteam")
+
+
+def _apptest_pupil_page(path: Path, user, pupil_ids: list[int]) -> list[float]:
+    """Full AppTest runs of the pupil page (app.py and the page), one fresh session each."""
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest
+
+    app = str(Path(__file__).resolve().parents[1] / "app.py")
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):  # as the server does once st.navigation ran (see tests/conftest.py)
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+    os.environ["DOSSIER_DB"] = str(path)
+    st.cache_resource.clear()
+    times = []
+    try:
+        for i, pupil_id in enumerate([pupil_ids[0], *pupil_ids]):
+            at = AppTest.from_file(app, default_timeout=120)
+            at.session_state["signed_in_user"] = user
+            at.session_state["last_activity"] = time.monotonic()
+            at.query_params["leerling"] = str(pupil_id)
+            at.switch_page("pages/leerling.py")
+            started = time.perf_counter()
+            at.run()
+            elapsed = time.perf_counter() - started
+            if at.exception:
+                raise BenchError(f"de leerlingpagina gaf een fout: {at.exception[0].message}")
+            if i > 0:  # the first run warms Streamlit's own caches
+                times.append(elapsed)
+    finally:
+        PagesManager.__init__ = original
+        st.cache_resource.clear()
+    return times
+
+
+def _render_pupil(result: dict) -> list[str]:
+    group = result["group"]
+    return [
+        f"Scholengroep: {_n(group['pupils_per_year'])} leerlingen per jaar, {group['school_years']} schooljaren,"
+        f" {_n(group['registrations'])} registraties, {_n(group['results'])} resultaten"
+        f" (aangemaakt in {_dec(group['seed_seconds'], 1)} s)",
+        f"{'':44}{'mediaan':>12}",
+        f"{'Dossier openen (open_pupil_file)':44}{_dec(result['core_ms'], 1) + ' ms':>12}",
+        f"{'Kale SELECTs van dezelfde rijen':44}{_dec(result['bare_ms'], 1) + ' ms':>12}",
+        f"Verhouding: {_dec(result['ratio'], 2)} (doel: hoogstens {_dec(TARGET_PUPIL_RATIO, 0)})"
+        f" - {'gehaald' if result['ratio'] <= TARGET_PUPIL_RATIO else 'niet gehaald'}",
+        f"AppTest van de leerlingpagina: mediaan {_dec(result['apptest_median_s'], 3)} s over"
+        f" {result['apptest_runs']} runs (doel: hoogstens {_dec(TARGET_APPTEST_SECONDS, 1)} s)"
+        f" - {'gehaald' if result['apptest_median_s'] <= TARGET_APPTEST_SECONDS else 'niet gehaald'}",
+    ]
+
+
+@section("pupil_page", "Leerlingpagina op schaal van een scholengroep", render=_render_pupil)
+def bench_pupil_page(ctx: BenchContext) -> dict:
+    from dossier.db import Database
+    from dossier.pupil_file import open_pupil_file
+
+    path, facts = group_database(ctx)
+    db = Database(path)
+    try:
+        user = _zorg_user(db)
+        sample = _sample_pupils(db, SAMPLE_PUPILS)
+        if not sample:
+            raise BenchError("geen leerlingen met registraties in de scholengroep")
+        ctx.say(f"Leerlingpagina: {len(sample)} dossiers openen, afgewisseld met kale SELECTs…")
+        core_all, bare_all = [], []
+        for pupil_id in sample:
+
+            def bare(pupil_id=pupil_id):
+                with db.cursor() as cur:
+                    for query in BARE_PUPIL_QUERIES:
+                        cur.execute(query, [pupil_id]).fetchall()
+
+            core, plain = _median_pair(lambda p=pupil_id: open_pupil_file(db, user, p), bare, max(3, ctx.repeat))
+            core_all.append(core)
+            bare_all.append(plain)
+    finally:
+        db.close()
+    ctx.say("Leerlingpagina: volledige AppTest-runs…")
+    apptimes = _apptest_pupil_page(path, user, sample[: max(5, min(len(sample), 10))])
+    core_ms = statistics.median(core_all) * 1000
+    bare_ms = statistics.median(bare_all) * 1000
+    return {
+        "group": facts,
+        "pupils_sampled": len(sample),
+        "core_ms": round(core_ms, 2),
+        "bare_ms": round(bare_ms, 2),
+        "ratio": round(core_ms / bare_ms, 2),
+        "apptest_median_s": round(statistics.median(apptimes), 3),
+        "apptest_runs": len(apptimes),
+        "targets": {
+            "ratio_max": TARGET_PUPIL_RATIO,
+            "ratio_met": core_ms / bare_ms <= TARGET_PUPIL_RATIO,
+            "apptest_max_s": TARGET_APPTEST_SECONDS,
+            "apptest_met": statistics.median(apptimes) <= TARGET_APPTEST_SECONDS,
+        },
+    }
