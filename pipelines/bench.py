@@ -2,7 +2,8 @@
 
 The bench is a list of named sections (`SECTIONS`). Each builds what it needs in its own
 temporary folder, measures, and returns a JSON-able dict that lands in bench.json under its
-name, next to `machine`. To add one:
+name, next to `machine`. To add one, put it in a module `pipelines/bench_<something>.py`
+(every such module is imported before the bench runs):
 
     @section("leerlingpagina", "Leerlingpagina openen", render=my_table_lines)
     def bench_pupil_page(ctx: BenchContext) -> dict: ...
@@ -19,9 +20,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib
 import io
 import json
 import os
+import pkgutil
 import platform
 import shutil
 import statistics
@@ -73,6 +76,16 @@ def section(name: str, title: str, render: Callable[[dict], list[str]] | None = 
         return run
 
     return register
+
+
+def load_sections() -> dict[str, Section]:
+    """Every section: this module's and those of the pipelines/bench_*.py modules."""
+    import pipelines
+
+    for module in pkgutil.iter_modules(pipelines.__path__):
+        if module.name.startswith("bench_"):
+            importlib.import_module(f"pipelines.{module.name}")
+    return SECTIONS
 
 
 # -- measuring a child process -------------------------------------------------------------------
@@ -485,8 +498,9 @@ def run_bench(
     say: Callable[[str], None] = print,
 ) -> dict:
     """Run the chosen sections (all by default), print their tables and write `out` as JSON."""
-    chosen = sections or list(SECTIONS)
-    unknown = [name for name in chosen if name not in SECTIONS]
+    available = load_sections()
+    chosen = sections or list(available)
+    unknown = [name for name in chosen if name not in available]
     if unknown:
         raise BenchError(f"onbekend onderdeel: {', '.join(unknown)}; kies uit {', '.join(SECTIONS)}")
     if rows < 1 or repeat < 1:

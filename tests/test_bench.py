@@ -14,7 +14,7 @@ from pipelines.readers import read_table
 
 def test_bench_command_measures_the_import_and_writes_bench_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert main(["bench", "--rows", "500", "--repeat", "1", "--out", str(out)]) == 0
+    assert main(["bench", "--only", "import", "--rows", "500", "--repeat", "1", "--out", str(out)]) == 0
     document = json.loads(out.read_text("utf-8"))
     assert set(document) == {"machine", "import"}
     assert {"date", "cpus", "python", "duckdb", "pandas"} <= set(document["machine"])
