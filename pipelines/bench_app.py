@@ -223,3 +223,138 @@ def bench_pupil_page(ctx: BenchContext) -> dict:
             "apptest_met": statistics.median(apptimes) <= TARGET_APPTEST_SECONDS,
         },
     }
+
+
+# -- the class and school dashboards ----------------------------------------------------------
+BARE_CLASS_SQL = """
+    SELECT 'lvs' AS part, domain, moment, zone, count(*) AS n, median(percentile) AS median
+    FROM lvs_result WHERE class_id = $1 GROUP BY ALL
+    UNION ALL
+    SELECT 'avi', NULL, moment, NULL, count(*), median(level_rank) FROM avi_result WHERE class_id = $1 GROUP BY ALL
+    UNION ALL
+    SELECT 'dmt', NULL, moment, NULL, count(*), median(card1_correct) FROM dmt_result WHERE class_id = $1 GROUP BY ALL
+    UNION ALL
+    SELECT 'leuven', scale, NULL, NULL, count(*), median(score) FROM wellbeing_result WHERE class_id = $1 GROUP BY ALL
+"""
+
+
+BARE_ZONE_SQL = """
+    SELECT domain, school_year, moment, zone, count(*) AS n,
+           count(*) / sum(count(*)) OVER (PARTITION BY domain, school_year, moment) AS share,
+           median(percentile) OVER (PARTITION BY domain, school_year, moment) AS median_percentile
+    FROM lvs_result WHERE class_id = $1 GROUP BY domain, school_year, moment, zone, percentile
+"""
+
+
+def _sample_classes(db, count: int) -> list[int]:
+    from dossier.schoolyear import current_school_year
+
+    with db.cursor() as cur:
+        rows = cur.execute(
+            "SELECT id FROM class WHERE school_year = ? AND level = 'lager' ORDER BY hash(id) LIMIT ?",
+            [current_school_year(), count],
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _class_dashboard(db, user, class_id: int) -> None:
+    from dossier import dashboards
+
+    dashboards.class_overview(db, user, class_id)
+    dashboards.zone_distribution(db, user, class_id)
+    dashboards.growth(db, user, class_id, "begin", "midden")
+    dashboards.avi_vs_expected(db, user, class_id)
+    dashboards.dmt_cards(db, user, class_id)
+    dashboards.wellbeing(db, user, class_id)
+    dashboards.care_overview(db, user, class_id)
+
+
+def _school_view(db, user) -> None:
+    from dossier import dashboards
+    from dossier.schoolyear import current_school_year
+
+    dashboards.school_trends(db, user)
+    dashboards.cohorts(db, user, "wiskunde")
+    dashboards.compare_classes(db, user, current_school_year(), "wiskunde", "begin")
+    dashboards.care_phase_counts(db, user)
+
+
+def _render_dashboards(result: dict) -> list[str]:
+    return [
+        f"{'':52}{'mediaan':>12}",
+        f"{'Klasdashboard: alle gegevens van één klas (7 vragen)':52}{_dec(result['class_ms'], 1) + ' ms':>12}",
+        f"{'Eén handgeschreven aggregaat over dezelfde rijen':52}{_dec(result['bare_class_ms'], 1) + ' ms':>12}",
+        f"Verhouding: {_dec(result['class_ratio'], 2)} (doel: hoogstens {_dec(TARGET_CLASS_RATIO, 0)})"
+        f" - {'gehaald' if result['targets']['class_met'] else 'niet gehaald'}",
+        f"{'Zoneverdeling (zone_distribution, scope + n)':52}{_dec(result['zone_distribution_ms'], 1) + ' ms':>12}",
+        f"{'Dezelfde verdeling, handgeschreven':52}{_dec(result['bare_zone_ms'], 1) + ' ms':>12}",
+        f"Verhouding zoneverdeling: {_dec(result['zone_ratio'], 2)}",
+        f"Schoolzicht (trends, cohortes, klassen vergeleken, zorgfasen): {_dec(result['school_s'], 3)} s"
+        f" (doel: hoogstens {_dec(TARGET_SCHOOL_SECONDS, 0)} s)"
+        f" - {'gehaald' if result['targets']['school_met'] else 'niet gehaald'}",
+    ]
+
+
+@section("dashboards", "Klas- en schooldashboards op schaal van een scholengroep", render=_render_dashboards)
+def bench_dashboards(ctx: BenchContext) -> dict:
+    from dossier.db import Database
+
+    path, facts = group_database(ctx)
+    db = Database(path)
+    try:
+        user = _zorg_user(db)
+        classes = _sample_classes(db, 10)
+        if not classes:
+            raise BenchError("geen klassen lager onderwijs in de scholengroep")
+        ctx.say(f"Klasdashboard: {len(classes)} klassen, afgewisseld met één handgeschreven aggregaat…")
+        from dossier import dashboards
+
+        core_all, bare_all, zone_all, bare_zone_all = [], [], [], []
+        for class_id in classes:
+
+            def bare(class_id=class_id):
+                with db.cursor() as cur:
+                    cur.execute(BARE_CLASS_SQL, [class_id]).df()
+
+            def bare_zone(class_id=class_id):
+                with db.cursor() as cur:
+                    cur.execute(BARE_ZONE_SQL, [class_id]).df()
+
+            core, plain = _median_pair(lambda c=class_id: _class_dashboard(db, user, c), bare, max(3, ctx.repeat))
+            core_all.append(core)
+            bare_all.append(plain)
+            zone, plain_zone = _median_pair(
+                lambda c=class_id: dashboards.zone_distribution(db, user, c), bare_zone, max(3, ctx.repeat)
+            )
+            zone_all.append(zone)
+            bare_zone_all.append(plain_zone)
+        ctx.say("Schoolzicht…")
+        school_times = []
+        for _ in range(max(3, ctx.repeat)):
+            started = time.perf_counter()
+            _school_view(db, user)
+            school_times.append(time.perf_counter() - started)
+    finally:
+        db.close()
+    class_ms = statistics.median(core_all) * 1000
+    bare_ms = statistics.median(bare_all) * 1000
+    school_s = statistics.median(school_times)
+    zone_ms = statistics.median(zone_all) * 1000
+    bare_zone_ms = statistics.median(bare_zone_all) * 1000
+    return {
+        "zone_distribution_ms": round(zone_ms, 2),
+        "bare_zone_ms": round(bare_zone_ms, 2),
+        "zone_ratio": round(zone_ms / bare_zone_ms, 2),
+        "group": facts,
+        "classes_sampled": len(classes),
+        "class_ms": round(class_ms, 2),
+        "bare_class_ms": round(bare_ms, 2),
+        "class_ratio": round(class_ms / bare_ms, 2),
+        "school_s": round(school_s, 3),
+        "targets": {
+            "class_ratio_max": TARGET_CLASS_RATIO,
+            "class_met": class_ms / bare_ms <= TARGET_CLASS_RATIO,
+            "school_max_s": TARGET_SCHOOL_SECONDS,
+            "school_met": school_s <= TARGET_SCHOOL_SECONDS,
+        },
+    }
