@@ -20,7 +20,7 @@ def test_bench_command_measures_the_import_and_writes_bench_json(tmp_path, capsy
     assert {"date", "cpus", "python", "duckdb", "pandas"} <= set(document["machine"])
     result = document["import"]
     assert result["rows"] == 500 and result["pupils"] == bench.pupils_needed(500)
-    for measured in ("importer", "duckdb", "cli"):
+    for measured in ("importer", "duckdb", "duckdb_ctas", "cli"):
         assert result[measured]["seconds"] > 0 and result[measured]["peak_mb"] > 0
         assert result[measured]["rows_per_second"] > 0
     assert len(result["importer"]["runs_seconds"]) == len(result["duckdb"]["runs_seconds"]) == 1
