@@ -65,6 +65,15 @@ def test_inserted_results_are_logged_by_id_without_json(school):
     assert distinct == [(264,)]  # one per row: the key is part of what is hashed
 
 
+def test_rejected_files_and_dry_runs_log_nothing(school):
+    logged = "SELECT (SELECT count(*) FROM import_insert), (SELECT count(*) FROM import_change)"
+    before = fetch(school, logged)
+    rejected = run_import(school, ZORG, (SAMPLES / "fouten-lvs-vclb.csv").read_bytes(), "fouten.csv")
+    dry = run_import(school, ZORG, (SAMPLES / "lvs-vclb.csv").read_bytes(), "lvs-vclb.csv", dry_run=True)
+    assert (rejected.status, dry.status, dry.inserted) == ("rejected", "dry-run", 264)
+    assert fetch(school, logged) == before
+
+
 def test_roster_logs_pupils_and_classes_by_id_and_enrolments_by_key(db):
     batch = imported(db, (SAMPLES / "leerlingen.csv").read_bytes(), "leerlingen.csv", BEHEERDER)
     by_id = dict(fetch(db, "SELECT entity, count(*) FROM import_insert WHERE batch_id = ? GROUP BY ALL", [batch]))
