@@ -28,7 +28,7 @@ from pipelines.importer import run_import, undo_batch
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "voorbeelden"
 ZORG = User(id=11, username="zorg", name="Zorg Coördinator", role="zorgteam")
-BOOKKEEPING = ("import_batch", "import_change")
+BOOKKEEPING = ("import_batch", "import_change", "import_insert")
 
 
 def sample(name: str) -> bytes:

@@ -20,7 +20,16 @@ from pipelines.importer import detect_format, preview, run_import
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "voorbeelden"
 ZORG = User(id=11, username="zorg", name="Zorg", role="zorgteam")
-DATA_TABLES = ("school_year", "class", "pupil", "enrolment", "lvs_result", "import_batch", "import_change")
+DATA_TABLES = (
+    "school_year",
+    "class",
+    "pupil",
+    "enrolment",
+    "lvs_result",
+    "import_batch",
+    "import_change",
+    "import_insert",
+)
 LVS_COLUMNS = (SAMPLES / "lvs-vclb.csv").read_text("utf-8").splitlines()[0].split(",")
 ROSTER_COLUMNS = (SAMPLES / "leerlingen.csv").read_text("utf-8").splitlines()[0].split(",")
 HOSTILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

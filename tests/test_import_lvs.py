@@ -27,7 +27,19 @@ def lvs_file(*rows: str, header: str = HEADER) -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode()
 
 
-def snapshot(db, tables=("school_year", "class", "pupil", "enrolment", "lvs_result", "import_batch", "import_change")):
+def snapshot(
+    db,
+    tables=(
+        "school_year",
+        "class",
+        "pupil",
+        "enrolment",
+        "lvs_result",
+        "import_batch",
+        "import_change",
+        "import_insert",
+    ),
+):
     with db.cursor() as cur:
         return {t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
 
