@@ -135,3 +135,25 @@ def test_idle_session_expires(app_db, monkeypatch):
     at.run()
     assert "signed_in_user" not in at.session_state
     assert any("verlopen" in i.value for i in at.info)
+
+
+ROLE_USERS = {"leerkracht": "juf.l1a", "zorgteam": "zorg", "directie": "directie", "clb": "clb", "beheerder": "beheer"}
+
+
+@pytest.mark.parametrize("role", list(ROLE_USERS))
+def test_every_page_for_every_role(app_db, role):
+    """Allowed pages render without an exception; the others are not in the navigation at all."""
+    from dossier.access import ROLES
+    from ui.navigation import PAGES
+
+    assert set(ROLE_USERS) == set(ROLES)
+    at = signed_in(ROLE_USERS[role])
+    user = at.session_state["signed_in_user"]
+    for spec in PAGES:
+        if spec.allowed(user):
+            at.switch_page(spec.path).run()
+            assert not at.exception, (spec.path, at.exception)
+            assert not [e for e in at.error if "geen toegang" in e.value], spec.path
+        else:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(spec.path)
