@@ -185,3 +185,26 @@ def test_teacher_gets_no_care_forms(with_history):
     path, school = with_history
     at = open_page(signed_in("juf.l1a"), "pages/leerling.py", leerling=school.pupils["30004"])
     assert not [b for b in at.button if b.label == "Zorgfase bewaren"]
+
+
+def test_zorg_records_a_verslag_with_its_pdf(app_db):
+    path, school = app_db
+    pupil = school.pupils["30006"]
+    at = open_page(signed_in("zorg"), "pages/registreren.py", leerling=pupil)
+    at.selectbox(key="reg_type").select("verslag").run()
+    at.selectbox(key="reg_verslag_report_kind").select("GC")
+    at.text_area(key="reg_verslag_facts").input("Verslag GC opgemaakt door het CLB, besproken met de ouders.")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    at.file_uploader(key="reg_verslag_attachment").upload("verslag-gc.pdf", pdf, "application/pdf")
+    next(b for b in at.button if b.label == "Bewaren").click()
+    at.run()
+    assert not at.exception
+    assert any("bewaard" in s.value for s in at.success)
+    con = duckdb.connect(str(path))
+    rows = con.execute(
+        "SELECT r.type, r.report_kind, r.transferable, a.file_name FROM registration r"
+        " JOIN registration_attachment a ON a.registration_id = r.registration_id WHERE r.pupil_id = ?",
+        [pupil],
+    ).fetchall()
+    con.close()
+    assert rows == [("verslag", "GC", True, "verslag-gc.pdf")]
