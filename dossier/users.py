@@ -195,7 +195,7 @@ def assigned_class_ids_all(db: Database, user_id: int) -> list[int]:
         return [r[0] for r in rows.fetchall()]
 
 
-def _build_user(cur, row, today: date | None) -> User:
+def build_user(cur, row, today: date | None) -> User:
     user_id, username, display_name, role = row
     year = current_school_year(today)
     class_ids = cur.execute(
@@ -234,7 +234,7 @@ def authenticate(db: Database, username: str, password: str, today: date | None 
         if not ok:
             audit.record(cur, None, "sign-in-failed", user_name=username[:64], detail="lokaal wachtwoord")
             return None
-        user = _build_user(cur, row[:4], today)
+        user = build_user(cur, row[:4], today)
         audit.record(cur, user, "sign-in", detail="lokaal wachtwoord")
         return user
 
@@ -253,7 +253,7 @@ def user_for_email(db: Database, email: str, today: date | None = None) -> User 
         if row is None:
             audit.record(cur, None, "sign-in-failed", user_name=email[:64], detail="onbekend e-mailadres")
             return None
-        user = _build_user(cur, row, today)
+        user = build_user(cur, row, today)
         audit.record(cur, user, "sign-in", detail="schoolaccount (OIDC)")
         return user
 

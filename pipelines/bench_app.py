@@ -125,40 +125,16 @@ def _zorg_user(db):
 
 
 def _apptest_pupil_page(path: Path, user, pupil_ids: list[int]) -> list[float]:
-    """Full AppTest runs of the pupil page (app.py and the page), one fresh session each."""
-    import streamlit as st
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import AppTest
+    """Full AppTest runs of the pupil page, in a child process: pipelines never import Streamlit."""
+    import json
+    import subprocess
+    import sys
 
-    app = str(Path(__file__).resolve().parents[1] / "app.py")
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):  # as the server does once st.navigation ran (see tests/conftest.py)
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
-    os.environ["DOSSIER_DB"] = str(path)
-    st.cache_resource.clear()
-    times = []
-    try:
-        for i, pupil_id in enumerate([pupil_ids[0], *pupil_ids]):
-            at = AppTest.from_file(app, default_timeout=120)
-            at.session_state["signed_in_user"] = user
-            at.session_state["last_activity"] = time.monotonic()
-            at.query_params["leerling"] = str(pupil_id)
-            at.switch_page("pages/leerling.py")
-            started = time.perf_counter()
-            at.run()
-            elapsed = time.perf_counter() - started
-            if at.exception:
-                raise BenchError(f"de leerlingpagina gaf een fout: {at.exception[0].message}")
-            if i > 0:  # the first run warms Streamlit's own caches
-                times.append(elapsed)
-    finally:
-        PagesManager.__init__ = original
-        st.cache_resource.clear()
-    return times
+    args = [sys.executable, "-m", "ui.bench_pages", str(path), str(user.id), ",".join(map(str, pupil_ids))]
+    done = subprocess.run(args, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    if done.returncode != 0:
+        raise BenchError(f"AppTest van de leerlingpagina mislukte: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
 
 
 def _render_pupil(result: dict) -> list[str]:
@@ -170,6 +146,8 @@ def _render_pupil(result: dict) -> list[str]:
         f"{'':44}{'mediaan':>12}",
         f"{'Dossier openen (open_pupil_file)':44}{_dec(result['core_ms'], 1) + ' ms':>12}",
         f"{'Kale SELECTs van dezelfde rijen':44}{_dec(result['bare_ms'], 1) + ' ms':>12}",
+        f"{'Dezelfde SELECTs, als data frames':44}{_dec(result['bare_frames_ms'], 1) + ' ms':>12}",
+        f"Verhouding tegenover data frames: {_dec(result['ratio_vs_frames'], 2)}",
         f"Verhouding: {_dec(result['ratio'], 2)} (doel: hoogstens {_dec(TARGET_PUPIL_RATIO, 0)})"
         f" - {'gehaald' if result['ratio'] <= TARGET_PUPIL_RATIO else 'niet gehaald'}",
         f"AppTest van de leerlingpagina: mediaan {_dec(result['apptest_median_s'], 3)} s over"
@@ -191,7 +169,7 @@ def bench_pupil_page(ctx: BenchContext) -> dict:
         if not sample:
             raise BenchError("geen leerlingen met registraties in de scholengroep")
         ctx.say(f"Leerlingpagina: {len(sample)} dossiers openen, afgewisseld met kale SELECTs…")
-        core_all, bare_all = [], []
+        core_all, bare_all, frames_all = [], [], []
         for pupil_id in sample:
 
             def bare(pupil_id=pupil_id):
@@ -199,16 +177,27 @@ def bench_pupil_page(ctx: BenchContext) -> dict:
                     for query in BARE_PUPIL_QUERIES:
                         cur.execute(query, [pupil_id]).fetchall()
 
+            def bare_frames(pupil_id=pupil_id):
+                # The same rows as data frames, which is what a page can draw from.
+                with db.cursor() as cur:
+                    for query in BARE_PUPIL_QUERIES:
+                        cur.execute(query, [pupil_id]).df()
+
             core, plain = _median_pair(lambda p=pupil_id: open_pupil_file(db, user, p), bare, max(3, ctx.repeat))
+            _, frames = _median_pair(lambda: None, bare_frames, max(3, ctx.repeat))
             core_all.append(core)
             bare_all.append(plain)
+            frames_all.append(frames)
     finally:
         db.close()
     ctx.say("Leerlingpagina: volledige AppTest-runs…")
     apptimes = _apptest_pupil_page(path, user, sample[: max(5, min(len(sample), 10))])
     core_ms = statistics.median(core_all) * 1000
     bare_ms = statistics.median(bare_all) * 1000
+    frames_ms = statistics.median(frames_all) * 1000
     return {
+        "bare_frames_ms": round(frames_ms, 2),
+        "ratio_vs_frames": round(core_ms / frames_ms, 2),
         "group": facts,
         "pupils_sampled": len(sample),
         "core_ms": round(core_ms, 2),
