@@ -529,24 +529,23 @@ def query_registrations(
         )
         values.append(search.strip())
     require_pupil(cur, user, pupil_id, "dossier.read")
-    # One pass over the pupil's version rows: the latest version per registration, with the
-    # first version's author (who wrote it) taken by a window instead of a self-join.
+    # One pass over the pupil's version rows: per registration the latest version (as a struct)
+    # and the first version's author (who wrote it). An aggregate is several times cheaper here
+    # than a window or a self-join.
     return cur.execute(
         f"""
-        WITH r AS (
-            SELECT *,
-                   first_value(author_id) OVER v AS first_author_id,
-                   first_value(author_name) OVER v AS first_author_name,
-                   first_value(author_role) OVER v AS first_author_role,
-                   first_value(created_at) OVER v AS first_created_at
-            FROM registration WHERE pupil_id = ?
-            WINDOW v AS (PARTITION BY registration_id ORDER BY version
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-            QUALIFY row_number() OVER (PARTITION BY registration_id ORDER BY version DESC) = 1
+        WITH g AS (
+            SELECT arg_max(x, x.version) AS r,
+                   arg_min(x.author_id, x.version) AS first_author_id,
+                   arg_min(x.author_name, x.version) AS first_author_name,
+                   arg_min(x.author_role, x.version) AS first_author_role,
+                   arg_min(x.created_at, x.version) AS first_created_at
+            FROM registration x WHERE x.pupil_id = ?
+            GROUP BY x.registration_id
         ),
-        a AS (
-            SELECT registration_id, arg_max(file_name, id) AS file_name FROM registration_attachment
-            WHERE registration_id IN (SELECT registration_id FROM r) GROUP BY registration_id
+        latest AS (
+            SELECT r.*, first_author_id, first_author_name, first_author_role, first_created_at
+            FROM (SELECT unnest(r), first_author_id, first_author_name, first_author_role, first_created_at FROM g) r
         )
         SELECT r.registration_id, r.version, r.row_id, r.pupil_id, r.type, r.fact_date, r.facts,
                r.interpretation, r.agreements, r.owner, r.evaluation_date, r.domain, r.visibility,
@@ -556,13 +555,17 @@ def query_registrations(
                r.first_author_role AS author_role, r.first_created_at AS created_at,
                r.author_name AS changed_by_name, r.created_at AS changed_at,
                r.withdrawn, r.withdrawal_reason, a.file_name AS attachment_name
-        FROM r
+        FROM latest r
         LEFT JOIN class c ON c.id = r.class_id
-        LEFT JOIN a ON a.registration_id = r.registration_id
+        LEFT JOIN (
+            SELECT registration_id, arg_max(file_name, id) AS file_name FROM registration_attachment
+            WHERE registration_id IN (SELECT registration_id FROM registration WHERE pupil_id = ?)
+            GROUP BY registration_id
+        ) a ON a.registration_id = r.registration_id
         WHERE {" AND ".join(filters)}
         ORDER BY r.fact_date DESC, r.first_created_at DESC, r.registration_id DESC
         """,
-        [pupil_id, *values],
+        [pupil_id, pupil_id, *values],
     ).df()
 
 

@@ -8,8 +8,11 @@ the machine hits both alike; the reported figure is the median.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import statistics
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -42,8 +45,8 @@ def group_database(ctx: BenchContext) -> tuple[Path, dict]:
     key = (pupils, GROUP_YEARS)
     if key in _GROUP and _GROUP[key][0].exists():
         return _GROUP[key]
-    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"dossier-bench-group-{os.getpid()}"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="dossier-bench-group-"))
+    atexit.register(shutil.rmtree, folder, True)  # ~250 MB at full size: never left behind
     path = folder / f"group-{pupils}.duckdb"
     path.unlink(missing_ok=True)
     ctx.say(f"Scholengroep aanmaken: {_n(pupils)} leerlingen per jaar, {GROUP_YEARS} schooljaren…")
