@@ -9,7 +9,6 @@ the machine hits both alike; the reported figure is the median.
 from __future__ import annotations
 
 import atexit
-import os
 import shutil
 import statistics
 import tempfile
