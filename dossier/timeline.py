@@ -93,7 +93,9 @@ def pupil_timeline(data: TimelineData, title: str = "Tijdlijn") -> go.Figure:
     if not data.measures.empty:
         lanes.append(("measures", "Maatregelen", 0.08))
     if not data.registrations.empty:
-        lanes.append(("registrations", "Registraties", 0.1))
+        # One row per registration type: the lane grows with them so every label stays readable.
+        kinds = data.registrations["type_label"].nunique()
+        lanes.append(("registrations", "Registraties", max(0.1, 0.035 * kinds)))
     if not lanes:
         fig = go.Figure()
         fig.add_annotation(
@@ -345,7 +347,9 @@ def _registrations_lane(fig: go.Figure, data: TimelineData, row: int) -> None:
             row=row,
             col=1,
         )
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=types, row=row, col=1)
+    fig.update_yaxes(
+        type="category", categoryorder="array", categoryarray=types, tickmode="array", tickvals=types, row=row, col=1
+    )
 
 
 def _phase_shading(fig: go.Figure, data: TimelineData, rows: int) -> None:
