@@ -33,6 +33,7 @@ def _dummy_hash() -> str:
     # Made on first use: a hash costs ~0.3 s and 64 MiB, which the command line should not pay.
     return _hasher.hash("geen-account-" + secrets.token_hex(8))
 
+
 # The command line acts on the server, with the file's owner's rights: it is audited as
 # this pseudo-account (id 0 never exists in staff_user).
 SYSTEM_USER = User(id=0, username="opdrachtregel", name="Opdrachtregel", role="directie")
