@@ -78,7 +78,7 @@ DUE_COLUMNS = (
 
 
 # The derived state of every measure: end and next evaluation follow from its latest evaluation.
-def _measure_state(only: str = "TRUE") -> str:
+def measure_state_sql(only: str = "TRUE") -> str:
     """The `measure_state` CTE: each measure with its latest evaluation and current dates.
 
     `only` narrows the measures read (e.g. 'pupil_id = 12', built from a validated int) so a
@@ -301,7 +301,7 @@ def evaluate_measure(
 
     def write(cur):
         mid = as_id(measure_id)
-        cur.execute(f"WITH {_measure_state(f'id = {int(mid)}')} SELECT * FROM measure_state WHERE id = ?", [mid])
+        cur.execute(f"WITH {measure_state_sql(f'id = {int(mid)}')} SELECT * FROM measure_state WHERE id = ?", [mid])
         state = _row_dict(cur) if mid is not None else None
         if state is None:
             raise AccessDenied(MEASURE_NOT_FOUND)
@@ -370,7 +370,7 @@ def query_measures(
     require_pupil(cur, user, pupil_id, "care.read")
     frame = cur.execute(
         f"""
-        WITH {_measure_state(_only_pupil(as_id(pupil_id)))}
+        WITH {measure_state_sql(_only_pupil(as_id(pupil_id)))}
         SELECT id AS measure_id, pupil_id, category, description, start_date,
                effective_end AS end_date, end_date AS planned_end_date,
                next_evaluation AS evaluation_date, evaluation_date AS first_evaluation_date,
@@ -448,7 +448,7 @@ def query_due_evaluations(
         )
         params += [horizon, *visibility_params]
     query = f"""
-        WITH {_measure_state(only)}, due AS ({" UNION ALL ".join(parts)})
+        WITH {measure_state_sql(only)}, due AS ({" UNION ALL ".join(parts)})
         SELECT p.id AS pupil_id, p.first_name, p.last_name, p.first_name || ' ' || p.last_name AS pupil_name,
                c.id AS class_id, c.name AS class_name, d.kind, d.object_id, d.subtype, d.description, d.owner,
                d.evaluation_date, date_diff('day', d.evaluation_date, ?::DATE) AS days_overdue

@@ -21,15 +21,14 @@ import pandas as pd
 
 from dossier import audit
 from dossier.access import ALL, AccessDenied, User, class_scope_sql, pupil_scope_sql, require, scope
+from dossier.care import measure_state_sql
 from dossier.db import Database
-from dossier.instruments import LVS_DOMAINS, MOMENTS, ZONES, load_zone_bands
+from dossier.instruments import AVI_LEVELS, LVS_DOMAINS, MOMENTS, ZONES, load_zone_bands
 from dossier.labels import STICORDI
 from dossier.schoolyear import is_school_year, school_year_of, shift
 
 MIN_GROUP_SIZE = 5
 
-# The AVI scale in order; avi_result.level_rank indexes it (0 = AVI-Start ... 11 = AVI-Plus).
-AVI_LEVELS = ("AVI-Start", "M3", "E3", "M4", "E4", "M5", "E5", "M6", "E6", "M7", "E7", "AVI-Plus")
 
 NO_CLASS = "Deze klas bestaat niet of valt buiten jouw klassen."
 
@@ -416,23 +415,8 @@ def wellbeing(db: Database, user: User, class_id: object) -> pd.DataFrame:
         )
 
 
-# Care: a measure's current state follows from its latest evaluation (the same derivation as
-# dossier.care: a stopzetten ends it, otherwise the latest evaluation sets the next date).
-MEASURE_STATE_CTE = """
-    measure_state AS (
-        SELECT ms.id, ms.pupil_id, ms.category, ms.description, ms.start_date,
-               coalesce(l.decision = 'stopzetten', false) AS stopped,
-               CASE WHEN l.decision = 'stopzetten' THEN l.evaluated_on ELSE ms.end_date END AS effective_end,
-               CASE WHEN l.id IS NULL THEN ms.evaluation_date
-                    WHEN l.decision = 'stopzetten' THEN NULL
-                    ELSE l.next_evaluation_date END AS next_evaluation,
-               l.evaluated_on AS last_evaluated_on, l.decision AS last_decision
-        FROM measure ms
-        LEFT JOIN (
-            SELECT * FROM measure_evaluation
-            QUALIFY row_number() OVER (PARTITION BY measure_id ORDER BY id DESC) = 1
-        ) l ON l.measure_id = ms.id
-    )"""
+# Care: a measure's current state, derived in one place (dossier.care).
+MEASURE_STATE_CTE = measure_state_sql()
 
 
 def _category_label_sql(col: str) -> str:
