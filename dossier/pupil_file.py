@@ -7,7 +7,6 @@ registrations, results and open evaluations within the user's scope, and writes 
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,7 +15,12 @@ import pandas as pd
 from dossier import audit, care, instruments, labels, pupils
 from dossier.access import User, can, require
 from dossier.db import Database
-from dossier.registrations import query_registrations, readable_visibilities, writable_visibilities
+from dossier.registrations import (  # noqa: F401 - filter_registrations is part of this module's API
+    filter_registrations,
+    query_registrations,
+    readable_visibilities,
+    writable_visibilities,
+)
 from dossier.results import query_pupil_results
 from dossier.timeline import TimelineData
 
@@ -138,44 +142,6 @@ def _blank_missing_text(frame: pd.DataFrame, columns) -> pd.DataFrame:
     present = [c for c in columns if c in frame]
     frame[present] = frame[present].fillna("")
     return frame
-
-
-def filter_registrations(
-    frame: pd.DataFrame,
-    *,
-    types: list[str] | None = None,
-    domains: list[str] | None = None,
-    school_year: str | None = None,
-    author: str | None = None,
-    search: str | None = None,
-    include_withdrawn: bool = False,
-) -> pd.DataFrame:
-    """Filter an already-read registrations frame (the page filters without reading again).
-
-    Search is case- and accent-insensitive over facts, interpretation and agreements, like
-    `registrations.list_registrations`.
-    """
-    if frame.empty:
-        return frame
-    keep = pd.Series(True, index=frame.index)
-    if not include_withdrawn:
-        keep &= ~frame["withdrawn"]
-    if types:
-        keep &= frame["type"].isin(types)
-    if domains:
-        keep &= frame["domain"].isin(domains)
-    if school_year:
-        keep &= frame["school_year"] == school_year
-    if author:
-        keep &= frame["author_name"] == author
-    if search and search.strip():
-        text = frame[["facts", "interpretation", "agreements"]].fillna("").agg(" ".join, axis=1).map(_fold)
-        keep &= text.str.contains(_fold(search.strip()), regex=False)
-    return frame[keep]
-
-
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
 def timeline_data(file: PupilFile) -> TimelineData:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import numbers
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date
 
@@ -20,7 +21,14 @@ import pandas as pd
 from dossier import audit, labels
 from dossier.access import AccessDenied, User, can, pupil_scope_sql, require
 from dossier.db import Database, DatabaseConflictError
-from dossier.forms import FORM, MAX_SHORT, FormError, validate_registration, validate_withdrawal
+from dossier.forms import (
+    FORM,
+    MAX_SHORT,
+    REGISTRATION_FIELDS,
+    FormError,
+    validate_registration,
+    validate_withdrawal,
+)
 from dossier.pupils import OUT_OF_SCOPE
 from dossier.schoolyear import school_year_of
 
@@ -31,22 +39,8 @@ MAX_PDF_BYTES = 20 * 1024 * 1024
 VISIBILITIES = tuple(labels.VISIBILITIES)
 EDITABLE_FIELDS = (*labels.BASE_FIELDS, "type", "report_kind", "follows_up")
 
-# Content columns copied from one version to the next.
-_CONTENT = (
-    "type",
-    "fact_date",
-    "facts",
-    "interpretation",
-    "agreements",
-    "owner",
-    "evaluation_date",
-    "domain",
-    "visibility",
-    "transferable",
-    "confidential_third_parties",
-    "report_kind",
-    "follows_up",
-)
+# Content columns copied from one version to the next: what a form holds, plus the link it follows up.
+_CONTENT = (*REGISTRATION_FIELDS, "follows_up")
 
 # Columns of list_registrations (current versions), in order.
 LIST_COLUMNS = (
@@ -505,34 +499,14 @@ def query_registrations(
     """`list_registrations` inside the caller's transaction, without its audit row.
 
     For callers that audit the whole read once themselves (the pupil file)."""
+    # Access is decided in SQL; the content filters are one pure function shared with the pupil
+    # page, which filters a dossier it already read without reading (and auditing) it again.
     condition, params = visibility_sql(user, "read", "r")
-    filters, values = [condition], list(params)
-    type_list, domain_list = _as_list(types), _as_list(domains)
-    if type_list is not None:
-        filters.append("list_contains(?, r.type)")
-        values.append(type_list)
-    if domain_list is not None:
-        filters.append("list_contains(?, r.domain)")
-        values.append(domain_list)
-    if school_year:
-        filters.append("r.school_year = ?")
-        values.append(school_year)
-    if author is not None:
-        filters.append("r.first_author_id = ?")
-        values.append(int(author))
-    if not include_withdrawn:
-        filters.append("NOT r.withdrawn")
-    if search and search.strip():
-        filters.append(
-            "contains(strip_accents(lower(concat_ws(' ', r.facts, r.interpretation, r.agreements))),"
-            " strip_accents(lower(?)))"
-        )
-        values.append(search.strip())
     require_pupil(cur, user, pupil_id, "dossier.read")
     # One pass over the pupil's version rows: per registration the latest version (as a struct)
     # and the first version's author (who wrote it). An aggregate is several times cheaper here
     # than a window or a self-join.
-    return cur.execute(
+    frame = cur.execute(
         f"""
         WITH g AS (
             SELECT arg_max(x, x.version) AS r,
@@ -562,11 +536,59 @@ def query_registrations(
             WHERE registration_id IN (SELECT registration_id FROM registration WHERE pupil_id = ?)
             GROUP BY registration_id
         ) a ON a.registration_id = r.registration_id
-        WHERE {" AND ".join(filters)}
+        WHERE {condition}
         ORDER BY r.fact_date DESC, r.first_created_at DESC, r.registration_id DESC
         """,
-        [pupil_id, pupil_id, *values],
+        [pupil_id, pupil_id, *params],
     ).df()
+    return filter_registrations(
+        frame,
+        types=types,
+        domains=domains,
+        school_year=school_year,
+        author=author,
+        search=search,
+        include_withdrawn=include_withdrawn,
+    )
+
+
+def filter_registrations(
+    frame: pd.DataFrame,
+    *,
+    types=None,
+    domains=None,
+    school_year: str | None = None,
+    author: int | None = None,
+    search: str | None = None,
+    include_withdrawn: bool = False,
+) -> pd.DataFrame:
+    """Content filters on a frame of current versions (LIST_COLUMNS).
+
+    `author` is the staff id of who wrote version 1; `search` is case- and accent-insensitive
+    over facts, interpretation and agreements; an empty `types`/`domains` means no filter.
+    """
+    if frame.empty:
+        return frame
+    keep = pd.Series(True, index=frame.index)
+    if not include_withdrawn:
+        keep &= ~frame["withdrawn"].astype(bool)
+    type_list, domain_list = _as_list(types), _as_list(domains)
+    if type_list is not None:
+        keep &= frame["type"].isin(type_list)
+    if domain_list is not None:
+        keep &= frame["domain"].isin(domain_list)
+    if school_year:
+        keep &= frame["school_year"] == school_year
+    if author is not None:
+        keep &= frame["author_id"] == int(author)
+    if search and search.strip():
+        text = frame[["facts", "interpretation", "agreements"]].fillna("").agg(" ".join, axis=1).map(_fold)
+        keep &= text.str.contains(_fold(search.strip()), regex=False)
+    return frame[keep].reset_index(drop=True)
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
 def registration_history(db: Database, user: User, registration_id: int) -> pd.DataFrame:

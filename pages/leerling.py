@@ -250,8 +250,13 @@ domains = f2.multiselect(
 )
 years = sorted(frame["school_year"].dropna().unique(), reverse=True)
 school_year = f3.selectbox("Schooljaar", [None, *years], format_func=lambda y: y or "Alle", key="f_year")
-authors = sorted(frame["author_name"].dropna().unique())
-author = f4.selectbox("Auteur", [None, *authors], format_func=lambda a: a or "Iedereen", key="f_author")
+authors = dict(zip(frame["author_id"], frame["author_name"], strict=True))
+author = f4.selectbox(
+    "Auteur",
+    [None, *sorted(authors, key=authors.get)],
+    format_func=lambda a: "Iedereen" if a is None else authors[a],
+    key="f_author",
+)
 s1, s2 = st.columns([3, 1])
 search = s1.text_input("Zoeken in de tekst", key="f_search", placeholder="bv. splitsen, leesbril, mama")
 include_withdrawn = s2.checkbox("Ingetrokken tonen", key="f_withdrawn")
