@@ -1,4 +1,4 @@
-"""`python -m pipelines ...`: import, demo, user, export, bench.
+"""`python -m pipelines ...`: import, demo, user, export, retention, backup, restore, bench.
 
 Every command creates and migrates the database when it does not exist yet. Exit codes:
 0 success, 1 rejected (e.g. an import with errors), 2 unusable call, unreadable file or
@@ -63,6 +63,34 @@ def build_parser() -> argparse.ArgumentParser:
     analyse.add_argument("--out", required=True, help="map voor de Parquet-bestanden")
     analyse.add_argument("--db")
 
+    inzage = export_sub.add_parser("inzage", help="inzage-PDF van een leerling voor de ouders")
+    inzage.add_argument("--pupil", required=True, help="leerlingnummer of interne id")
+    inzage.add_argument("--out", required=True, help="PDF-bestand")
+    inzage.add_argument("--explained-by", help="wie de uitleg gaf aan de ouders")
+    inzage.add_argument("--explained-on", help="datum van de uitleg (dd/mm/jjjj)")
+    inzage.add_argument("--db")
+
+    overdracht = export_sub.add_parser("overdracht", help="overdrachtspakket bij schoolverandering (PDF + JSON)")
+    overdracht.add_argument("--pupil", required=True, help="leerlingnummer of interne id")
+    overdracht.add_argument("--out", required=True, help="map voor het pakket")
+    overdracht.add_argument("--mandatory-only", action="store_true", help="enkel de verplichte verslagen")
+    overdracht.add_argument("--db")
+
+    p = sub.add_parser("retention", help="bewaartermijnen toepassen: wat vervallen is echt verwijderen")
+    p.add_argument("--dry-run", action="store_true", help="enkel tonen wat vervallen is")
+    p.add_argument("--json", action="store_true", help="rapport als JSON op stdout")
+    p.add_argument("--today", help="peildatum (dd/mm/jjjj), standaard vandaag")
+    p.add_argument("--db")
+
+    p = sub.add_parser("backup", help="consistente back-up van de databank")
+    p.add_argument("--out", required=True, help="map waarin de back-up komt")
+    p.add_argument("--db")
+
+    p = sub.add_parser("restore", help="een back-up terugzetten")
+    p.add_argument("source", help="map of bestand van de back-up")
+    p.add_argument("--db")
+    p.add_argument("--force", action="store_true", help="een bestaande databank overschrijven")
+
     p = sub.add_parser("bench", help="prestatiemeting op een grote synthetische scholengroep")
     p.add_argument("--out", default="bench.json")
     p.add_argument("--rows", type=int, default=100_000, help="rijen in het importbestand")
@@ -90,6 +118,26 @@ def main(argv: list[str] | None = None) -> int:
             from pipelines.analysis_export import cli_export_analyse
 
             return cli_export_analyse(args)
+        if args.command == "export" and args.export_command == "inzage":
+            from pipelines.inzage_export import cli_export_inzage
+
+            return cli_export_inzage(args)
+        if args.command == "export" and args.export_command == "overdracht":
+            from pipelines.overdracht_export import cli_export_overdracht
+
+            return cli_export_overdracht(args)
+        if args.command == "retention":
+            from pipelines.retention import cli_retention
+
+            return cli_retention(args)
+        if args.command == "backup":
+            from pipelines.backup import cli_backup
+
+            return cli_backup(args)
+        if args.command == "restore":
+            from pipelines.backup import cli_restore
+
+            return cli_restore(args)
         if args.command == "bench":
             from pipelines.bench import cli_bench
 
