@@ -40,6 +40,7 @@ PAGES: tuple[PageSpec, ...] = (
         ("roster.import", "results.import"),
     ),
     PageSpec("pages/beheer.py", "Beheer", ":material/manage_accounts:", "Gegevens en beheer", ("admin.users",)),
+    PageSpec("pages/auditlog.py", "Auditlog", ":material/history:", "Gegevens en beheer", ("audit.read",)),
 )
 
 
