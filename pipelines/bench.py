@@ -551,6 +551,15 @@ def run_bench(
         say("=" * len(spec.title))
         for line in spec.render(result) if spec.render else [json.dumps(result, ensure_ascii=False)]:
             say(line)
+    from pipelines.bench_summary import summary_lines, summary_rows
+
+    document["summary"] = summary_rows(document)
+    if document["summary"]:
+        say("")
+        say("Samenvatting")
+        say("============")
+        for line in summary_lines(document["summary"]):
+            say(line)
     out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
     say("")
     say(f"Resultaten bewaard in {out}.")

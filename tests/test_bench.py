@@ -16,7 +16,11 @@ def test_bench_command_measures_the_import_and_writes_bench_json(tmp_path, capsy
     out = tmp_path / "bench.json"
     assert main(["bench", "--only", "import", "--rows", "500", "--repeat", "1", "--out", str(out)]) == 0
     document = json.loads(out.read_text("utf-8"))
-    assert set(document) == {"machine", "import"}
+    assert set(document) == {"machine", "import", "summary"}
+    [row] = document["summary"]
+    assert row["what"] == "import 500 LVS-rijen" and row["met"] == (
+        document["import"]["targets"]["ratio_met"] and document["import"]["targets"]["peak_met"]
+    )
     assert {"date", "cpus", "python", "duckdb", "pandas"} <= set(document["machine"])
     result = document["import"]
     assert result["rows"] == 500 and result["pupils"] == bench.pupils_needed(500)
@@ -66,3 +70,34 @@ def test_unknown_section_is_a_dutch_error(tmp_path, capsys):
     assert main(["bench", "--only", "bestaatniet", "--out", str(tmp_path / "b.json")]) == 1
     assert "onbekend onderdeel: bestaatniet" in capsys.readouterr().err
     assert not (tmp_path / "b.json").exists()
+
+
+def test_summary_has_one_row_per_headline_figure_with_its_verdict():
+    from pipelines.bench_summary import summary_lines, summary_rows
+
+    document = {
+        "pupil_page": {"core_ms": 30.0, "bare_ms": 10.0, "ratio": 3.0, "apptest_median_s": 0.31},
+        "dashboards": {"class_ms": 8.0, "bare_class_ms": 5.0, "class_ratio": 1.6, "school_s": 0.2},
+        "memory": {"visits": 31, "rss_after_mb": 410.0, "peak_mb": 450.0, "rss_start_mb": 70.0},
+    }
+    rows = summary_rows(document)
+    verdicts = {row["what"]: row["met"] for row in rows}
+    assert verdicts == {
+        "leerlingendossier openen (kern)": False,
+        "leerlingpagina, volledige AppTest-run": True,
+        "klasdashboard, alle gegevens van één klas": True,
+        "schoolzicht, alle gegevens": True,
+        "geheugen van de app na 31 paginabezoeken": None,
+    }
+    lines = summary_lines(rows)
+    assert len(lines) == 1 + len(rows) and "NIET gehaald" in lines[1] and "verhouding 3,00" in lines[1]
+
+
+def test_demo_section_times_the_real_command(tmp_path):
+    from pipelines import bench_ui
+
+    ctx = bench.BenchContext(work=tmp_path, rows=1, repeat=1, say=lambda _: None)
+    ctx.group_pupils = 40
+    result = bench_ui.bench_demo(ctx)
+    assert result["pupils"] >= 250 and result["years"] == 3 and result["seconds"] > 0
+    assert result["group"]["pupils_per_year"] == 40
