@@ -35,7 +35,8 @@ with st.sidebar:
         st.caption("Demoschool: alle namen en gegevens zijn fictief.")
     st.write(f"{user.name} · {user.role_label}")
     if st.button("Afmelden", icon=":material/logout:", key="sign_out"):
-        session.sign_out(db)
+        if session.sign_out(db):
+            st.stop()
         st.rerun()
 
 current.run()

@@ -1,7 +1,7 @@
 """Staff accounts, local sign-in with argon2 hashes, and building the acting `User`.
 
-Sign-in with the school's identity provider (OIDC through `st.login`) will match the
-provider's e-mail claim to `staff_user.email` via `user_for_email`; local passwords stay
+Sign-in with the school's identity provider (OIDC through `st.login`) matches the
+provider's e-mail claim to `staff_user.email` in `identity_sign_in`; local passwords stay
 for schools without a provider.
 """
 
@@ -12,6 +12,8 @@ import functools
 import re
 import secrets
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -242,23 +244,120 @@ def authenticate(db: Database, username: str, password: str, today: date | None 
     return db.write(write)
 
 
-def user_for_email(db: Database, email: str, today: date | None = None) -> User | None:
-    """The active staff account with this e-mail (the OIDC seam); audited either way."""
-    email = (email or "").strip().lower()
+# What the person sees when their school account gives no access; {email} is what the provider sent.
+IDENTITY_REFUSALS = {
+    "unknown": (
+        "Je schoolaccount {email} is niet gekend in het leerlingendossier. Vraag de beheerder om dit "
+        "e-mailadres aan je account te koppelen."
+    ),
+    "inactive": (
+        "Je account in het leerlingendossier ({email}) is gedeactiveerd. Vraag de beheerder om het opnieuw "
+        "te activeren als je nog toegang nodig hebt."
+    ),
+    "ambiguous": (
+        "Het e-mailadres {email} hoort bij meer dan één account in het leerlingendossier. Vraag de beheerder "
+        "om dat recht te zetten."
+    ),
+    "unverified": (
+        "Je schoolaccount meldt het e-mailadres {email} als niet bevestigd, dus het leerlingendossier kan je "
+        "niet aanmelden. Vraag de beheerder van je schoolaccount om het na te kijken."
+    ),
+    "no-email": (
+        "Je schoolaccount gaf geen e-mailadres door, dus het leerlingendossier kan je niet herkennen. Vraag de "
+        "beheerder om de koppeling na te kijken."
+    ),
+}
+_REFUSAL_AUDIT = {
+    "unknown": "onbekend e-mailadres",
+    "inactive": "account gedeactiveerd",
+    "ambiguous": "e-mailadres bij meerdere accounts",
+    "unverified": "e-mailadres niet bevestigd",
+    "no-email": "geen e-mailadres",
+}
+
+
+@dataclass(frozen=True)
+class IdentitySignIn:
+    """The outcome of matching a provider's identity to a staff account: a user, or a refusal reason."""
+
+    email: str
+    user: User | None = None
+    refusal: str | None = None
+
+    @property
+    def message(self) -> str | None:
+        if self.refusal is None:
+            return None
+        return IDENTITY_REFUSALS[self.refusal].format(email=self.email or "(geen)")
+
+
+def _claim_email(claims: Mapping[str, object]) -> str:
+    email = claims.get("email")
+    return email.strip().lower() if isinstance(email, str) else ""
+
+
+def _explicitly_unverified(claims: Mapping[str, object]) -> bool:
+    # Google sends email_verified; a Microsoft 365 tenant-specific token does not, and there the
+    # tenant's own administrators set the address. Only an explicit "no" refuses.
+    verified = claims.get("email_verified")
+    if isinstance(verified, str):
+        return verified.strip().lower() in {"false", "0", "no"}
+    return verified is False
+
+
+def identity_is_fresh(claims: Mapping[str, object], now: float, max_age_seconds: float) -> bool:
+    """Whether the provider issued this identity recently enough to open a new app session with it.
+
+    Streamlit keeps the identity in a cookie for 30 days: without this check, reopening the app on a
+    shared computer would sign the previous person in again without any click. A token from a provider
+    clock slightly ahead of ours is accepted; one without `iat` (required by OIDC) is not trusted.
+    """
+    issued = claims.get("iat")
+    if isinstance(issued, bool) or not isinstance(issued, (int, float)):
+        return False
+    return now - max_age_seconds <= issued <= now + 300
+
+
+def identity_sign_in(
+    db: Database, claims: Mapping[str, object], provider: str | None = None, today: date | None = None
+) -> IdentitySignIn:
+    """Match the provider's verified e-mail (case-insensitive) to one active staff account; audited either way.
+
+    A refusal is audited as sign-in-failed with the e-mail as name: never pupil data.
+    """
+    email = _claim_email(claims)
+    source = f"schoolaccount ({provider})" if provider and provider != "default" else "schoolaccount"
+    refusal = None
+    if not email:
+        refusal = "no-email"
+    elif _explicitly_unverified(claims):
+        refusal = "unverified"
 
     def write(cur):
-        row = cur.execute(
-            "SELECT id, username, display_name, role FROM staff_user WHERE email = ? AND active",
-            [email],
-        ).fetchone()
-        if row is None:
-            audit.record(cur, None, "sign-in-failed", user_name=email[:64], detail="onbekend e-mailadres")
-            return None
-        user = build_user(cur, row, today)
-        audit.record(cur, user, "sign-in", detail="schoolaccount (OIDC)")
-        return user
+        nonlocal refusal
+        if refusal is None:
+            rows = cur.execute(
+                "SELECT id, username, display_name, role, active FROM staff_user"
+                " WHERE lower(trim(email)) = ? ORDER BY id",
+                [email],
+            ).fetchall()
+            active = [r for r in rows if r[4]]
+            if len(active) == 1:
+                user = build_user(cur, active[0][:4], today)
+                audit.record(cur, user, "sign-in", detail=source)
+                return IdentitySignIn(email=email, user=user)
+            refusal = "ambiguous" if active else ("inactive" if rows else "unknown")
+        audit.record(
+            cur, None, "sign-in-failed", user_name=email[:64] or None, detail=f"{source}: {_REFUSAL_AUDIT[refusal]}"
+        )
+        return IdentitySignIn(email=email, refusal=refusal)
 
     return db.write(write)
+
+
+def user_for_email(db: Database, email: str, today: date | None = None) -> User | None:
+    """The active staff account with this e-mail, or None; audited either way."""
+    return identity_sign_in(db, {"email": email or ""}, today=today).user
 
 
 def record_sign_out(db: Database, user: User, reason: str) -> None:

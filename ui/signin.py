@@ -1,4 +1,5 @@
-"""The sign-in form: local accounts; in demo mode it lists the demo accounts."""
+"""The sign-in page: the school account (st.login) when configured, local accounts when allowed;
+in demo mode it lists the demo accounts."""
 
 import json
 
@@ -20,15 +21,20 @@ def render_sign_in(db: Database) -> None:
     if notice:
         st.info(notice)
 
-    with st.form("sign_in_form"):
-        username = st.text_input("Aanmeldnaam", key="sign_in_username")
-        password = st.text_input("Wachtwoord", type="password", key="sign_in_password")
-        submitted = st.form_submit_button("Aanmelden", type="primary")
+    providers = session.identity_providers()
+    refusal = session.identity_refusal()
+    if refusal:
+        st.error(refusal)
+        if st.button("Afmelden bij je schoolaccount", icon=":material/logout:", key="identity_sign_out"):
+            session.end_identity()
+    for provider in providers:
+        if st.button(provider.label, type="primary", icon=":material/login:", key=f"login_{provider.name or 'school'}"):
+            st.login(provider.name)
 
-    if submitted:
-        if session.sign_in(db, username, password) is not None:
-            st.rerun()
-        st.error("Aanmelden mislukt: controleer je aanmeldnaam en wachtwoord.")
+    if session.local_sign_in_allowed(demo):
+        if providers:
+            st.caption("Of met een lokaal account van het leerlingendossier:")
+        _local_form(db)
 
     if demo:
         st.divider()
@@ -47,3 +53,15 @@ def render_sign_in(db: Database) -> None:
             if "Klassen" in table:
                 table["Klassen"] = table["Klassen"].map(lambda v: ", ".join(v) if isinstance(v, list) else (v or ""))
             st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _local_form(db: Database) -> None:
+    with st.form("sign_in_form"):
+        username = st.text_input("Aanmeldnaam", key="sign_in_username")
+        password = st.text_input("Wachtwoord", type="password", key="sign_in_password")
+        submitted = st.form_submit_button("Aanmelden", type="primary")
+
+    if submitted:
+        if session.sign_in(db, username, password) is not None:
+            st.rerun()
+        st.error("Aanmelden mislukt: controleer je aanmeldnaam en wachtwoord.")
