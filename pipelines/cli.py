@@ -68,12 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     inzage.add_argument("--out", required=True, help="PDF-bestand")
     inzage.add_argument("--explained-by", help="wie de uitleg gaf aan de ouders")
     inzage.add_argument("--explained-on", help="datum van de uitleg (dd/mm/jjjj)")
+    inzage.add_argument("--include-directie", action="store_true", help="ook registraties met zichtbaarheid directie")
     inzage.add_argument("--db")
 
     overdracht = export_sub.add_parser("overdracht", help="overdrachtspakket bij schoolverandering (PDF + JSON)")
     overdracht.add_argument("--pupil", required=True, help="leerlingnummer of interne id")
     overdracht.add_argument("--out", required=True, help="map voor het pakket")
     overdracht.add_argument("--mandatory-only", action="store_true", help="enkel de verplichte verslagen")
+    overdracht.add_argument("--inspected-on", help="datum waarop de ouders het pakket inzagen (dd/mm/jjjj)")
+    overdracht.add_argument("--objection", help="bezwaar van de ouders (vandaag geregistreerd)")
+    overdracht.add_argument(
+        "--include-directie", action="store_true", help="ook registraties met zichtbaarheid directie"
+    )
     overdracht.add_argument("--db")
 
     p = sub.add_parser("retention", help="bewaartermijnen toepassen: wat vervallen is echt verwijderen")
