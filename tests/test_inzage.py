@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from dossier import inzage, registrations
 from dossier.access import AccessDenied
+from dossier.db import Database
+from pipelines.cli import main
 from tests.test_registrations import (  # noqa: F401  (fixtures: a fresh copy of one prepared school per test)
     db_fixture,
     school_fixture,
@@ -223,3 +230,92 @@ def test_a_pupil_is_found_by_number_or_internal_id(db, users, school):
     # A teacher's scope is their own classes: another class's pupil does not exist for them.
     with pytest.raises(inzage.DisclosureError):
         inzage.resolve_pupil(db, users["juf.k3a"], PUPIL)
+
+
+# -- command line ---------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def cli_db(tmp_path, school_template):
+    """A closed database file with the school and one registration: the CLI opens it itself."""
+    path = tmp_path / "cli.duckdb"
+    shutil.copyfile(school_template[0], path)
+    database = Database(path)
+    registrations.create_registration(
+        database,
+        school_template[2]["zorg"],
+        school_template[1].pupils[PUPIL],
+        type="observatie",
+        fact_date=DAY,
+        facts="<b>Leest</b> [vlot](http://x.example) =1+1",
+        visibility="team",
+    )
+    database.close()
+    return path
+
+
+def rows(path, sql):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_cli_inzage_needs_an_explanation_then_writes_the_pdf(cli_db, tmp_path):
+    out = tmp_path / "uit" / "inzage.pdf"
+    refused = run_cli("export", "inzage", "--pupil", PUPIL, "--out", out, "--db", cli_db)
+    assert refused.returncode == 1, refused.stderr
+    assert "toelichting" in refused.stderr and "Traceback" not in refused.stderr and not out.exists()
+
+    done = run_cli(
+        "export", "inzage", "--pupil", PUPIL, "--out", out, "--db", cli_db,
+        "--explained-by", "Juf Ayşe", "--explained-on", "03/02/2025",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Inzage-PDF geschreven" in done.stdout and "Juf Ayşe op 03/02/2025" in done.stdout
+    assert out.read_bytes().startswith(b"%PDF")
+    assert rows(cli_db, "SELECT explained_by, explained_on FROM inzage_record") == [("Juf Ayşe", date(2025, 2, 3))]
+    exports = rows(cli_db, "SELECT user_name, role, object FROM audit_log WHERE action = 'export'")
+    assert exports == [("opdrachtregel", "directie", "inzage_record:1")]
+
+    again = run_cli("export", "inzage", "--pupil", PUPIL, "--out", tmp_path / "tweede.pdf", "--db", cli_db)
+    assert again.returncode == 0 and "Juf Ayşe" in again.stdout  # the recorded explanation is reused
+
+
+def run_main(capsys, *args) -> tuple[int, str]:
+    """pipelines.cli.main in this process (same contract, without a new interpreter per call)."""
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:  # argparse refuses a bad call by exiting
+        code = exc.code
+    return code, capsys.readouterr().err
+
+
+def test_cli_inzage_bad_calls_exit_2_in_dutch(cli_db, tmp_path, capsys):
+    out = tmp_path / "inzage.pdf"
+    cases = [
+        (["--pupil", "99999", "--out", out], "Geen leerling"),
+        (["--pupil", PUPIL, "--out", out, "--explained-by", "Juf", "--explained-on", "31/02/2025"], "dd/mm/jjjj"),
+        (["--pupil", PUPIL, "--out", out, "--explained-on", "03/02/2025"], "--explained-by"),
+        (["--pupil", PUPIL, "--out", tmp_path], "is een map"),
+        (["--pupil", PUPIL], "Ongeldige opdracht"),
+    ]
+    for args, message in cases:
+        code, err = run_main(capsys, "export", "inzage", *args, "--db", cli_db)
+        assert code == 2, (args, err)
+        assert message in err and "Traceback" not in err
+    assert not out.exists()
+    assert rows(cli_db, "SELECT count(*) FROM audit_log WHERE action = 'export'") == [(0,)]

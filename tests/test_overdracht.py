@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from datetime import date, timedelta
 
+import duckdb
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -13,8 +15,10 @@ from hypothesis import strategies as st
 
 from dossier import care, overdracht, registrations
 from dossier.access import AccessDenied
-from dossier.db import get_setting
+from dossier.db import Database, get_setting
 from dossier.inzage import REASON_CONFIDENTIAL, REASON_DIRECTIE, REASON_WITHDRAWN, DisclosureError
+from pipelines.cli import main
+from tests.test_inzage import run_cli
 from tests.test_registrations import (  # noqa: F401  (fixtures: a fresh copy of one prepared school per test)
     db_fixture,
     school_fixture,
@@ -347,3 +351,72 @@ def test_mandatory_only_bundle_leaves_the_rest_out(db, users, dossier):
     assert bundle["mandatory_only"] is True and bundle["parents_inspected_on"] is None
     assert bundle["class_history"] == [] and bundle["care_phases"] == [] and bundle["results"] == {}
     assert {r["registration_id"] for r in bundle["registrations"]} == {made["gc"], made["iac"], made["ov4"]}
+
+
+# -- command line ---------------------------------------------------------------------------
+@pytest.fixture
+def cli_db(tmp_path, school_template):
+    """A closed database file with a GC verslag (with its PDF) and a transferable MDO."""
+    path = tmp_path / "cli.duckdb"
+    shutil.copyfile(school_template[0], path)
+    database = Database(path)
+    zorg, pid = school_template[2]["zorg"], school_template[1].pupils[PUPIL]
+    gc = registrations.create_registration(
+        database, zorg, pid, type="verslag", report_kind="GC", fact_date=DAY, facts="Verslag GC.", visibility="zorgteam"
+    )
+    registrations.attach_pdf(database, zorg, gc, "verslag.pdf", PDF_BYTES)
+    registrations.create_registration(
+        database, zorg, pid, type="mdo", fact_date=DAY, facts=HOSTILE, visibility="team", transferable=True
+    )
+    database.close()
+    return path
+
+
+def test_cli_overdracht_mandatory_only_full_after_the_window_and_refused_after_objection(cli_db, tmp_path):
+    out = tmp_path / "pakket"
+    stem = f"overdracht-{PUPIL}-{TODAY:%Y%m%d}"
+    refused = run_cli("export", "overdracht", "--pupil", PUPIL, "--out", out, "--db", cli_db)
+    assert refused.returncode == 1 and "Geweigerd" in refused.stderr and "nog niet ingezien" in refused.stderr
+    assert "Traceback" not in refused.stderr and not list(out.glob("*"))
+
+    mandatory = run_cli("export", "overdracht", "--pupil", PUPIL, "--out", out, "--mandatory-only", "--db", cli_db)
+    assert mandatory.returncode == 0, mandatory.stderr
+    bundle = json.loads((out / f"{stem}.json").read_text("utf-8"))
+    assert bundle["mandatory_only"] is True and [r["type"] for r in bundle["registrations"]] == ["verslag"]
+    assert (out / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
+    assert (out / "bijlagen" / bundle["registrations"][0]["attachment"]["file"]).read_bytes() == PDF_BYTES
+
+    inspected = (TODAY - timedelta(days=20)).strftime("%d/%m/%Y")
+    full = run_cli("export", "overdracht", "--pupil", PUPIL, "--out", out, "--inspected-on", inspected, "--db", cli_db)
+    assert full.returncode == 0, full.stderr
+    assert "volledig pakket" in full.stdout
+    bundle = json.loads((out / f"{stem}.json").read_text("utf-8"))
+    assert bundle["mandatory_only"] is False and HOSTILE in [r["facts"] for r in bundle["registrations"]]
+
+    objected = run_cli("export", "overdracht", "--pupil", PUPIL, "--out", out, "--objection", "Nee.", "--db", cli_db)
+    assert objected.returncode == 1 and "Bezwaar van de ouders geregistreerd" in objected.stdout
+    assert "bezwaar" in objected.stderr
+    con = duckdb.connect(str(cli_db), read_only=True)
+    try:
+        exports = con.execute("SELECT count(*) FROM audit_log WHERE action = 'export'").fetchone()[0]
+        objection = con.execute("SELECT objection_text FROM overdracht_record ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    assert exports == 2 and objection == ("Nee.",)
+
+
+def test_cli_overdracht_bad_calls_exit_2(cli_db, tmp_path, capsys):
+    (tmp_path / "bestand").write_text("x")
+    cases = [
+        (["--pupil", "onbekend", "--out", tmp_path / "p"], "Geen leerling"),
+        (["--pupil", PUPIL, "--out", tmp_path / "bestand"], "geen map"),
+        (["--pupil", PUPIL, "--out", tmp_path / "p", "--inspected-on", "morgen"], "dd/mm/jjjj"),
+        (["--out", tmp_path / "p"], "Ongeldige opdracht"),
+    ]
+    for args, message in cases:
+        try:
+            code = main(["export", "overdracht", *map(str, args), "--db", str(cli_db)])
+        except SystemExit as exc:
+            code = exc.code
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and "Traceback" not in err, (args, err)

@@ -39,7 +39,21 @@ PAGES: tuple[PageSpec, ...] = (
         "Gegevens en beheer",
         ("roster.import", "results.import"),
     ),
+    PageSpec(
+        "pages/inzage.py",
+        "Inzage en overdracht",
+        ":material/family_restroom:",
+        "Gegevens en beheer",
+        ("export.prepare", "export.approve"),
+    ),
     PageSpec("pages/beheer.py", "Beheer", ":material/manage_accounts:", "Gegevens en beheer", ("admin.users",)),
+    PageSpec(
+        "pages/bewaring.py",
+        "Bewaartermijnen",
+        ":material/auto_delete:",
+        "Gegevens en beheer",
+        ("admin.settings", "retention.run"),
+    ),
     PageSpec("pages/auditlog.py", "Auditlog", ":material/history:", "Gegevens en beheer", ("audit.read",)),
 )
 
