@@ -49,6 +49,10 @@ POLICY: dict[str, dict[str, str]] = {
     "audit.read": {"directie": ALL, "beheerder": ALL},
     "admin.users": {"beheerder": ALL},
     "admin.settings": {"beheerder": ALL},
+    # Retention (dossier/retention.py). A pupil who left is archived: directie-only.
+    "archive.read": {"directie": ALL},
+    "retention.run": {"directie": ALL, "beheerder": ALL},
+    "retention.hold": {"directie": ALL},
 }
 
 PERMISSION_LABELS = {
@@ -72,7 +76,13 @@ PERMISSION_LABELS = {
     "audit.read": "auditlog lezen",
     "admin.users": "gebruikers, rollen, klassen",
     "admin.settings": "instellingen, bewaartermijnen",
+    "archive.read": "vertrokken leerlingen (archief) openen",
+    "retention.run": "vervallen gegevens bekijken en verwijderen",
+    "retention.hold": "juridische blokkering (legal hold) van een leerling",
 }
+
+# Permissions whose queries only feed aggregates without names (small groups are hidden).
+_AGGREGATES_ONLY = frozenset({"dashboard.school"})
 
 SCOPE_LABELS = {ALL: "alle", OWN_CLASSES: "eigen klassen", NAMES_ONLY: "enkel namen"}
 
@@ -127,17 +137,20 @@ def pupil_scope_sql(user: User, permission: str, pupil_col: str = "p.id") -> tup
 
     Raises AccessDenied when the role has no access at all. A teacher's scope is the
     pupils enrolled in the classes assigned to them (class ids belong to one school year).
+    Pupils who left are archived: only a role with `archive.read` gets them, except in the
+    school view's aggregates, where dropping every former pupil would rewrite past years' figures.
     """
     granted = require(user, permission)
+    archived = ""
+    if permission not in _AGGREGATES_ONLY and not can(user, "archive.read"):
+        archived = f"{pupil_col} NOT IN (SELECT pupil_id FROM left_pupils(current_date))"
     if granted == OWN_CLASSES:
         if not user.class_ids:
             return "FALSE", []
         marks = ", ".join("?" for _ in user.class_ids)
-        return (
-            f"{pupil_col} IN (SELECT pupil_id FROM enrolment WHERE class_id IN ({marks}))",
-            sorted(user.class_ids),
-        )
-    return "TRUE", []
+        own = f"{pupil_col} IN (SELECT pupil_id FROM enrolment WHERE class_id IN ({marks}))"
+        return (f"({own} AND {archived})" if archived else own), sorted(user.class_ids)
+    return (archived or "TRUE"), []
 
 
 def class_scope_sql(user: User, permission: str, class_col: str = "c.id") -> tuple[str, list]:

@@ -38,6 +38,8 @@ ACTIONS = (
     "dismiss",
     "backup",
     "restore",
+    "retention",
+    "legal-hold",
 )
 
 
@@ -86,6 +88,8 @@ ACTION_LABELS = {
     "dismiss": "signaal weggezet",
     "backup": "back-up",
     "restore": "back-up teruggezet",
+    "retention": "bewaartermijnen",
+    "legal-hold": "juridische blokkering",
 }
 
 # Column -> Dutch header, in the order the page and the CSV show them.

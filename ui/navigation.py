@@ -47,6 +47,13 @@ PAGES: tuple[PageSpec, ...] = (
         ("export.prepare", "export.approve"),
     ),
     PageSpec("pages/beheer.py", "Beheer", ":material/manage_accounts:", "Gegevens en beheer", ("admin.users",)),
+    PageSpec(
+        "pages/bewaring.py",
+        "Bewaartermijnen",
+        ":material/auto_delete:",
+        "Gegevens en beheer",
+        ("admin.settings", "retention.run"),
+    ),
     PageSpec("pages/auditlog.py", "Auditlog", ":material/history:", "Gegevens en beheer", ("audit.read",)),
 )
 
