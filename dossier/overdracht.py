@@ -222,7 +222,10 @@ def list_records(db: Database, user: User, pupil_id: int) -> pd.DataFrame:
 def record_inspection(
     db: Database, user: User, pupil_id: int, inspected_on: object, *, today: date | None = None
 ) -> int:
-    """The parents inspected the package on `inspected_on`: opens a new transfer case and its window."""
+    """The parents inspected the package on `inspected_on`: opens a new transfer case and its window.
+
+    An objection recorded earlier is carried into the new case: there is no way to lift it here.
+    """
     require(user, "export.prepare")
     day = today or date.today()
     when = past_date(inspected_on, "de inzage door de ouders", day)
@@ -230,10 +233,21 @@ def record_inspection(
 
     def write(cur):
         require_pupil(cur, user, pupil_id, "dossier.read")
+        # An objection stays: a new inspection must not be a way around the parents' refusal.
+        previous = _latest_record(cur, int(pupil_id)) or {}
         record_id = cur.execute(
-            "INSERT INTO overdracht_record (pupil_id, inspected_on, window_days, window_end, recorded_by_id,"
-            " recorded_by_name) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            [int(pupil_id), when, days, when + timedelta(days=days), user.id, user.name[:MAX_SHORT]],
+            "INSERT INTO overdracht_record (pupil_id, inspected_on, window_days, window_end, objection_text,"
+            " objection_on, recorded_by_id, recorded_by_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [
+                int(pupil_id),
+                when,
+                days,
+                when + timedelta(days=days),
+                previous.get("objection_text"),
+                previous.get("objection_on"),
+                user.id,
+                user.name[:MAX_SHORT],
+            ],
         ).fetchone()[0]
         audit.record(
             cur,

@@ -219,6 +219,11 @@ def test_after_an_objection_only_the_mandatory_verslagen_may_go(db, users, dossi
         overdracht.export_overdracht(db, directie, pid)
     package = overdracht.export_overdracht(db, directie, pid, mandatory_only=True)
     assert set(package.registration_ids()) == {made["gc"], made["iac"], made["ov4"]}
+    # A new inspection is no way around the objection.
+    overdracht.record_inspection(db, zorg, pid, TODAY - timedelta(days=20))
+    assert overdracht.prepare_overdracht(db, zorg, pid).window.status == overdracht.OBJECTION
+    with pytest.raises(DisclosureError, match="bezwaar"):
+        overdracht.export_overdracht(db, directie, pid)
 
 
 def test_objection_rules(db, users, dossier):
