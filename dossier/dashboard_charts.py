@@ -86,6 +86,17 @@ def pupil_labels(frame: pd.DataFrame) -> pd.Series:
     return names
 
 
+# The pupil page's path (ui.navigation: pages/leerling.py) and its query parameter. Relative, so the
+# link resolves next to the class page under whatever base URL path the app is served from.
+DOSSIER_PATH = "leerling"
+DOSSIER_PARAM = "leerling"
+
+
+def dossier_link(pupil_id: object, label: str) -> str:
+    """A tick label linking to the pupil's dossier; `label` must already be escaped (pupil_labels does)."""
+    return f'<a href="{DOSSIER_PATH}?{DOSSIER_PARAM}={int(pupil_id)}" target="_self">{label}</a>'
+
+
 def _moment_label(school_year: object, moment: object) -> str:
     return f"{moment} {school_year}"
 
@@ -163,7 +174,18 @@ def zone_heatmap(frame: pd.DataFrame, domain: str | None = None) -> go.Figure:
             row=1,
             col=col,
         )
-    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=pupils)
+    links = dict(zip(frame["pupil"], frame["pupil_id"], strict=True))
+    fig.update_yaxes(
+        autorange="reversed",
+        categoryorder="array",
+        categoryarray=pupils,
+        # Positions, not names: plotly.js places array ticks on a category axis by index.
+        tickmode="array",
+        # No drag handles over the names (zooming the pupil axis adds nothing), so the links take the click.
+        fixedrange=True,
+        tickvals=list(range(len(pupils))),
+        ticktext=[dossier_link(links[p], p) for p in pupils],
+    )
     fig.update_layout(
         title=f"{title} ({len(pupils)} leerlingen)",
         plot_bgcolor=MISSING_COLOUR,

@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from dossier import audit
-from dossier.access import ALL, AccessDenied, User, class_scope_sql, pupil_scope_sql, require, scope
+from dossier.access import ALL, AccessDenied, User, can, class_scope_sql, pupil_scope_sql, require, scope
 from dossier.care import measure_state_sql
 from dossier.db import Database
-from dossier.instruments import AVI_LEVELS, LVS_DOMAINS, MOMENTS, ZONES, load_zone_bands
+from dossier.instruments import (
+    AVI_LEVELS,
+    DEFAULT_ZONE_BANDS,
+    LVS_DOMAINS,
+    MOMENTS,
+    ZONE_BANDS_SETTING,
+    ZONES,
+    parse_zone_bands,
+)
 from dossier.labels import STICORDI
 from dossier.schoolyear import is_school_year, school_year_of, shift
 
@@ -94,36 +103,8 @@ def resolve_class(cur, user: User, class_id: object) -> dict:
     return dict(zip(("id", "name", "school_year", "level", "grade"), row, strict=True))
 
 
-def _members_cte(user: User) -> tuple[str, list]:
-    """CTE `members`: pupils enrolled in class ? (the class id is the first parameter after these)."""
-    class_cond, class_params = class_scope_sql(user, "dashboard.class", "c.id")
-    pupil_cond, pupil_params = pupil_scope_sql(user, "dashboard.class", "e.pupil_id")
-    sql = f"""
-        members AS (
-            SELECT e.pupil_id, e.class_id, c.school_year, e.entry_date, e.leave_date
-            FROM enrolment e JOIN class c ON c.id = e.class_id
-            WHERE c.id = ? AND {class_cond} AND {pupil_cond}
-        )"""
-    return sql, [*class_params, *pupil_params]
-
-
 def _run(cur, sql: str, params: list) -> pd.DataFrame:
     return cur.execute(sql, params).df()
-
-
-def _class_frame(cur, user: User, class_id: object, sql: str, params: list) -> pd.DataFrame:
-    """Run a class query that starts with the `members` CTE, then `params`.
-
-    The CTE applies the class scope itself, so rows only come back for a class the user may open;
-    only an empty answer costs a second look, to refuse an unknown or foreign class id instead of
-    showing it as an empty class.
-    """
-    ident = _class_id(class_id)
-    _, scope_params = _members_cte(user)
-    frame = cur.execute(sql, [ident, *scope_params, *params]).df()
-    if frame.empty:
-        resolve_class(cur, user, ident)
-    return frame
 
 
 def _full_access(user: User, permission: str) -> bool:
@@ -171,6 +152,375 @@ def _domain(value: object) -> str:
 
 
 # -- class dashboard -------------------------------------------------------------------
+#
+# The page's figures all come from one read of the class's rows (ClassData, one SQL statement
+# with the scope applied once in the `members` CTE); the per-view functions below derive each
+# frame from that read in pandas. Each public query function reads only the parts it needs.
+
+_PUPIL_COLS = ["pupil_id", "pupil_number", "first_name", "last_name"]
+_NAME_ORDER = ["last_name", "first_name", "pupil_id"]
+
+# Columns of each part of the one read (the union has them all; a part keeps its own).
+_PART_COLUMNS = {
+    "class": ["class_id", "class_name", "school_year", "level", "grade"],
+    "pupil": [*_PUPIL_COLS, "leave_date", "care_ok"],
+    "lvs": ["pupil_id", "domain", "school_year", "moment", "zone", "percentile", "test_date", "grade"],
+    "avi": ["pupil_id", "school_year", "moment", "grade", "level_rank", "test_date"],
+    "dmt": [
+        "pupil_id",
+        "school_year",
+        "moment",
+        "test_date",
+        "grade",
+        "card1_correct",
+        "card2_correct",
+        "card3_correct",
+        "card1_errors",
+        "card2_errors",
+        "card3_errors",
+        "percentile",
+        "zone",
+    ],
+    "leuven": ["pupil_id", "school_year", "observed_on", "scale", "score_text", "score", "context", "observer"],
+    "phase": ["pupil_id", "phase", "phase_start"],
+    "measures": ["pupil_id", "active_measures", "measures", "next_due_date", "overdue_measures"],
+}
+CLASS_PARTS = frozenset({"lvs", "avi", "dmt", "leuven", "care"})
+
+
+@dataclass(frozen=True)
+class ClassData:
+    """What one read of a class brings back: the class, its pupils in scope and their rows per instrument.
+
+    `lvs` holds the LVS results from `lvs_from` up to the class's school year; avi, dmt and
+    leuven those of the class's school year; phase and measures the care state on `today`
+    (only when read with care). Frames of parts not read are empty.
+    """
+
+    info: dict
+    pupils: pd.DataFrame
+    parts: Mapping[str, pd.DataFrame]
+    bands: Mapping[str, float]
+    today: date
+    care_read: bool
+
+    def part(self, name: str) -> pd.DataFrame:
+        return self.parts[name]
+
+
+def _history(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise DashboardError("Het aantal vorige schooljaren moet tussen 0 en 10 liggen.")
+    return value
+
+
+def _read_class(
+    cur,
+    user: User,
+    class_id: object,
+    parts: frozenset[str],
+    *,
+    history: int = 0,
+    lvs_years: tuple[str, ...] = (),
+    today: date | None = None,
+) -> ClassData:
+    """One statement for everything the class dashboard shows; AccessDenied for a class outside the scope.
+
+    The class and pupil scope are applied once, in `members`; every part reads only rows of
+    those pupils. LVS rows cover `history` school years before the class's and any of `lvs_years`.
+    """
+    ident = _class_id(class_id)
+    today = today or date.today()
+    care = "care" in parts
+    class_cond, class_params = class_scope_sql(user, "dashboard.class", "c.id")
+    pupil_cond, pupil_params = pupil_scope_sql(user, "dashboard.class", "e.pupil_id")
+    if care:
+        care_cond, care_params = pupil_scope_sql(user, "care.read", "e.pupil_id")
+        # The same condition holds for every member already; evaluating it twice costs a second scope check.
+        if (care_cond, care_params) == (pupil_cond, pupil_params):
+            care_cond, care_params = "TRUE", []
+    else:
+        care_cond, care_params = "FALSE", []
+    # Every part is in the statement, a part not asked for as `AND FALSE` (the planner drops it), so
+    # the columns and their types are the same whatever was asked.
+    wanted = {name: "TRUE" if name in parts else "FALSE" for name in ("lvs", "avi", "dmt", "leuven", "care")}
+    in_members = "pupil_id IN (SELECT pupil_id FROM members)"
+    this_year = "school_year = (SELECT school_year FROM cls)"
+    cared = f"{wanted['care']} AND pupil_id IN (SELECT pupil_id FROM members WHERE care_ok AND leave_date IS NULL)"
+    ctes = [
+        f"""cls AS MATERIALIZED (
+            SELECT c.id, c.name, c.school_year, c.level, c.grade, CAST(left(c.school_year, 4) AS INTEGER) AS y0
+            FROM class c WHERE c.id = ? AND {class_cond}
+        )""",
+        f"""members AS MATERIALIZED (
+            SELECT e.pupil_id, e.leave_date, {care_cond} AS care_ok
+            FROM enrolment e JOIN cls ON cls.id = e.class_id
+            WHERE {pupil_cond}
+        )""",
+        measure_state_sql(cared).strip(),
+    ]
+    selects = [
+        "SELECT 'class' AS part, id AS class_id, name AS class_name, school_year, level, grade FROM cls",
+        "SELECT 'pupil' AS part, m.pupil_id, p.pupil_number, p.first_name, p.last_name, m.leave_date, m.care_ok"
+        " FROM members m JOIN pupil p ON p.id = m.pupil_id",
+        f"SELECT 'setting' AS part, value AS setting FROM setting WHERE key = '{ZONE_BANDS_SETTING}'",
+        f"""SELECT 'lvs' AS part, pupil_id, domain, school_year, moment, zone, percentile, test_date, grade
+        FROM lvs_result WHERE {wanted["lvs"]} AND {in_members}
+          AND (school_year BETWEEN (SELECT printf('%d-%d', y0 - ?, y0 - ? + 1) FROM cls)
+                               AND (SELECT school_year FROM cls)
+               OR list_contains(?::VARCHAR[], school_year))""",
+        # The highest card read counts as the level reached at that moment.
+        f"""SELECT 'avi' AS part, pupil_id, school_year, moment, max(grade) AS grade,
+               max(level_rank) AS level_rank, max(test_date) AS test_date
+        FROM avi_result WHERE {wanted["avi"]} AND {in_members} AND {this_year}
+        GROUP BY pupil_id, school_year, moment""",
+        f"""SELECT 'dmt' AS part, pupil_id, school_year, moment, test_date, grade,
+               card1_correct, card2_correct, card3_correct, card1_errors, card2_errors, card3_errors,
+               percentile, zone
+        FROM dmt_result WHERE {wanted["dmt"]} AND {in_members} AND {this_year}""",
+        f"""SELECT 'leuven' AS part, pupil_id, school_year, observed_on, scale, score_text, score, context, observer
+        FROM wellbeing_result WHERE {wanted["leuven"]} AND {in_members} AND {this_year}""",
+        f"""SELECT 'phase' AS part, pupil_id, arg_max(phase, start_date) AS phase, max(start_date) AS phase_start
+        FROM care_phase WHERE {cared} AND start_date <= ?::DATE AND (end_date IS NULL OR end_date >= ?::DATE)
+        GROUP BY pupil_id""",
+        f"""SELECT 'measures' AS part, pupil_id, count(*) AS active_measures,
+               list({_category_label_sql("category")} || ': ' || description ORDER BY start_date, id) AS measures,
+               min(next_evaluation) AS next_due_date,
+               count(*) FILTER (WHERE next_evaluation < ?::DATE) AS overdue_measures
+        FROM measure_state WHERE start_date <= ?::DATE AND (effective_end IS NULL OR effective_end >= ?::DATE)
+        GROUP BY pupil_id""",
+    ]
+    params = [ident, *class_params, *care_params, *pupil_params, history, history, list(lvs_years), *[today] * 5]
+    sql = "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL BY NAME\n".join(selects)
+    frame = cur.execute(sql, params).df()
+    groups = {name: rows for name, rows in frame.groupby("part", sort=False)}
+    if "class" not in groups:
+        raise AccessDenied(NO_CLASS)
+    info_row = groups["class"].iloc[0]
+    info = {
+        "id": int(info_row["class_id"]),
+        "name": str(info_row["class_name"]),
+        "school_year": str(info_row["school_year"]),
+        "level": str(info_row["level"]),
+        "grade": int(info_row["grade"]),
+    }
+    setting = groups.get("setting")
+    try:
+        bands = parse_zone_bands(None if setting is None else setting["setting"].iloc[0])
+    except ValueError:
+        bands = dict(DEFAULT_ZONE_BANDS)  # an invalid setting must not block the dashboard (as load_zone_bands)
+    read = {}
+    for name in ("lvs", "avi", "dmt", "leuven", "phase", "measures"):
+        columns = _PART_COLUMNS[name]
+        rows = groups.get(name)
+        read[name] = (frame.iloc[:0] if rows is None else rows)[columns].reset_index(drop=True)
+    pupils = groups.get("pupil", frame.iloc[:0])[_PART_COLUMNS["pupil"]].reset_index(drop=True)
+    pupils["left_school"] = pupils["leave_date"].notna()
+    pupils["care_ok"] = pupils["care_ok"].fillna(False).astype(bool)
+    return ClassData(info=info, pupils=pupils, parts=read, bands=bands, today=today, care_read=care)
+
+
+def read_class(db: Database, user: User, class_id: object, *, history: int = 1, today: date | None = None) -> ClassData:
+    """Everything the class dashboard shows, in one read; the care part only for a role with care.read."""
+    history = _history(history)
+    parts = CLASS_PARTS if can(user, "care.read") else CLASS_PARTS - {"care"}
+    with db.cursor() as cur:
+        return _read_class(cur, user, class_id, parts, history=history, today=today)
+
+
+def _with_names(frame: pd.DataFrame, data: ClassData, *, left: bool = False) -> pd.DataFrame:
+    names = data.pupils[[*_PUPIL_COLS, "left_school"] if left else _PUPIL_COLS]
+    return frame.merge(names, on="pupil_id", how="inner")
+
+
+def _position(values: pd.Series, order: tuple[str, ...]) -> pd.Series:
+    """1-based position of each value in `order` (as list_position in SQL), 0 when absent."""
+    return pd.Series(pd.Categorical(values, categories=order).codes.astype("int64") + 1, index=values.index)
+
+
+def _sort(frame: pd.DataFrame, keys: list[str], ascending: list[bool] | bool = True) -> pd.DataFrame:
+    def key(col: pd.Series) -> pd.Series:
+        return _position(col, LVS_DOMAINS) if col.name == "domain" else col
+
+    return frame.sort_values(keys, ascending=ascending, key=key, kind="stable").reset_index(drop=True)
+
+
+def _moment_order(moments: pd.Series) -> pd.Series:
+    return _position(moments, MOMENTS)
+
+
+def overview_from(data: ClassData, *, history: int = 1) -> pd.DataFrame:
+    """class_overview's frame from a read (which must hold the LVS rows of those years)."""
+    lvs = data.part("lvs")
+    first = shift(data.info["school_year"], -history)
+    lvs = lvs[(lvs["school_year"] >= first) & (lvs["school_year"] <= data.info["school_year"])]
+    cells = lvs[["domain", "school_year", "moment"]].drop_duplicates()
+    pupils = data.pupils[[*_PUPIL_COLS, "left_school"]]
+    grid = pupils.merge(cells, how="cross")
+    frame = grid.merge(lvs, on=["pupil_id", "domain", "school_year", "moment"], how="left")
+    frame["moment_order"] = _moment_order(frame["moment"])
+    frame = _sort(frame, [*_NAME_ORDER, "domain", "school_year", "moment_order"])
+    return frame[
+        [
+            *_PUPIL_COLS,
+            "left_school",
+            "domain",
+            "school_year",
+            "moment",
+            "moment_order",
+            "zone",
+            "percentile",
+            "test_date",
+            "grade",
+        ]
+    ]
+
+
+def zone_distribution_from(data: ClassData, *, export: bool = False) -> pd.DataFrame:
+    """zone_distribution's frame from a read."""
+    lvs = data.part("lvs")
+    lvs = lvs[lvs["school_year"] == data.info["school_year"]]
+    keys = ["domain", "school_year", "moment"]
+    groups = lvs.groupby(keys, sort=False)
+    stats = groups.agg(n=("zone", "size"), median_percentile=("percentile", "median")).reset_index()
+    counts = lvs.groupby([*keys, "zone"], sort=False).size().rename("count").reset_index()
+    zones = pd.DataFrame({"zone": list(ZONES)})
+    frame = stats.merge(zones, how="cross").merge(counts, on=[*keys, "zone"], how="left")
+    frame["count"] = frame["count"].fillna(0).astype("int64")
+    frame["n"] = frame["n"].astype("int64")
+    frame["share"] = frame["count"] / frame["n"]
+    frame["moment_order"] = _moment_order(frame["moment"])
+    frame = _sort(frame, ["domain", "moment_order", "zone"])
+    frame = frame[[*keys, "moment_order", "zone", "count", "n", "share", "median_percentile"]]
+    frame["median_percentile"] = frame["median_percentile"].astype("float64")
+    frame["norm_share"] = frame["zone"].map(norm_shares(data.bands)).astype("float64")
+    return suppress_small_groups(frame, ["count", "share", "median_percentile"], hide=export)
+
+
+def _growth_moments(data: ClassData, from_moment: object, to_moment: object) -> tuple[tuple, tuple]:
+    (from_year, start), (to_year, end) = _moment(from_moment), _moment(to_moment)
+    year = data.info["school_year"]
+    return (from_year or year, start), (to_year or year, end)
+
+
+def growth_from(data: ClassData, from_moment: object, to_moment: object) -> pd.DataFrame:
+    """growth's frame from a read (which must hold the LVS rows of both moments)."""
+    start, end = _growth_moments(data, from_moment, to_moment)
+    lvs = data.part("lvs")[["pupil_id", "domain", "school_year", "moment", "zone", "percentile"]]
+    at = lambda year, moment: lvs[(lvs["school_year"] == year) & (lvs["moment"] == moment)]  # noqa: E731
+    before = at(*start).drop(columns=["school_year", "moment"])
+    after = at(*end).drop(columns=["school_year", "moment"])
+    frame = before.merge(after, on=["pupil_id", "domain"], suffixes=("_from", "_to"))
+    # Positive = moved up towards A.
+    frame["zone_change"] = _position(frame["zone_from"], ZONES) - _position(frame["zone_to"], ZONES)
+    frame["percentile_change"] = frame["percentile_to"] - frame["percentile_from"]
+    frame = _with_names(frame, data, left=True)
+    frame = _sort(frame, ["domain", *_NAME_ORDER])
+    return frame[
+        [
+            *_PUPIL_COLS,
+            "left_school",
+            "domain",
+            "zone_from",
+            "zone_to",
+            "zone_change",
+            "percentile_from",
+            "percentile_to",
+            "percentile_change",
+        ]
+    ]
+
+
+def growth_distribution_from(
+    data: ClassData, from_moment: object, to_moment: object, *, export: bool = False
+) -> pd.DataFrame:
+    """growth_distribution's frame from a read."""
+    per_pupil = growth_from(data, from_moment, to_moment)
+    per_domain = (
+        per_pupil.groupby("domain", sort=False)
+        .agg(n=("pupil_id", "size"), median_percentile_change=("percentile_change", "median"))
+        .reset_index()
+    )
+    per_change = per_pupil.groupby(["domain", "zone_change"], sort=False).size().rename("count").reset_index()
+    frame = per_change.merge(per_domain, on="domain")
+    frame["share"] = frame["count"] / frame["n"]
+    frame["median_percentile_change"] = frame["median_percentile_change"].astype("float64")
+    frame = _sort(frame, ["domain", "zone_change"], ascending=[True, False])
+    frame = frame[["domain", "zone_change", "count", "n", "share", "median_percentile_change"]]
+    return suppress_small_groups(frame, ["count", "share", "median_percentile_change"], hide=export)
+
+
+def expected_avi_rank(moment: pd.Series, grade: pd.Series) -> pd.Series:
+    """The AVI rank expected of a grade at a moment (the same rule as EXPECTED_AVI_SQL)."""
+    offset = _position(moment, MOMENTS) - 3  # begin -2, midden -1, eind 0
+    return (2 * grade.astype("Int64") + offset).clip(lower=0, upper=len(AVI_LEVELS) - 1)
+
+
+def _avi_level(rank: pd.Series) -> pd.Series:
+    levels = pd.Series(AVI_LEVELS, dtype="str")
+    return pd.Series(levels.reindex(rank.astype("float64")).to_numpy(), index=rank.index, dtype="str")
+
+
+def avi_from(data: ClassData) -> pd.DataFrame:
+    """avi_vs_expected's frame from a read."""
+    frame = data.part("avi").copy()
+    frame["moment_order"] = _moment_order(frame["moment"])
+    frame["level"] = _avi_level(frame["level_rank"])
+    frame["expected_rank"] = expected_avi_rank(frame["moment"], frame["grade"])
+    frame["expected_level"] = _avi_level(frame["expected_rank"])
+    frame["steps"] = frame["level_rank"].astype("Int64") - frame["expected_rank"]
+    frame = _sort(_with_names(frame, data), ["moment_order", *_NAME_ORDER])
+    return frame[
+        [
+            *_PUPIL_COLS,
+            "school_year",
+            "moment",
+            "moment_order",
+            "grade",
+            "test_date",
+            "level_rank",
+            "level",
+            "expected_rank",
+            "expected_level",
+            "steps",
+        ]
+    ]
+
+
+def dmt_from(data: ClassData) -> pd.DataFrame:
+    """dmt_cards' frame from a read."""
+    frame = data.part("dmt").copy()
+    frame["moment_order"] = _moment_order(frame["moment"])
+    cards = frame[["card1_correct", "card2_correct", "card3_correct"]].astype("Int64").fillna(0)
+    frame["total_correct"] = cards.sum(axis=1).astype("int64")
+    frame = _sort(_with_names(frame, data), ["moment_order", *_NAME_ORDER])
+    columns = ["school_year", "moment", "moment_order", "test_date", "grade"]
+    counts = [f"card{i}_{what}" for what in ("correct", "errors") for i in (1, 2, 3)]
+    return frame[[*_PUPIL_COLS, *columns, *counts, "total_correct", "percentile", "zone"]]
+
+
+def wellbeing_from(data: ClassData) -> pd.DataFrame:
+    """wellbeing's frame from a read."""
+    frame = _sort(_with_names(data.part("leuven"), data), ["scale", "observed_on", *_NAME_ORDER])
+    return frame[[*_PUPIL_COLS, "school_year", "observed_on", "scale", "score_text", "score", "context", "observer"]]
+
+
+def care_from(data: ClassData) -> pd.DataFrame:
+    """care_overview's frame from a read with care; pupils who left are not listed."""
+    if not data.care_read:
+        raise ValueError("read without the care part")
+    pupils = data.pupils[data.pupils["care_ok"] & ~data.pupils["left_school"]][_PUPIL_COLS]
+    frame = pupils.merge(data.part("phase"), on="pupil_id", how="left").merge(
+        data.part("measures"), on="pupil_id", how="left"
+    )
+    frame["phase"] = frame["phase"].fillna(0).astype("int64")
+    frame["active_measures"] = frame["active_measures"].fillna(0).astype("int64")
+    frame["overdue_measures"] = frame["overdue_measures"].fillna(0).astype("int64")
+    frame["measures"] = [m if isinstance(m, (list, np.ndarray)) else [] for m in frame["measures"]]
+    frame = _sort(frame, ["phase", *_NAME_ORDER], ascending=[False, True, True, True])
+    return frame[
+        [*_PUPIL_COLS, "phase", "phase_start", "active_measures", "measures", "next_due_date", "overdue_measures"]
+    ]
 
 
 def class_info(db: Database, user: User, class_id: object) -> dict:
@@ -187,38 +537,10 @@ def class_overview(db: Database, user: User, class_id: object, *, history: int =
     Columns: pupil_id, pupil_number, first_name, last_name, left_school, domain, school_year,
     moment, moment_order, zone, percentile, test_date, grade.
     """
-    if isinstance(history, bool) or not isinstance(history, int) or not 0 <= history <= 10:
-        raise DashboardError("Het aantal vorige schooljaren moet tussen 0 en 10 liggen.")
-    members, _ = _members_cte(user)
+    history = _history(history)
     with db.cursor() as cur:
-        # Constant year bounds let DuckDB skip older results, worth the one lookup of the class's year.
-        year = resolve_class(cur, user, class_id)["school_year"]
-        return _class_frame(
-            cur,
-            user,
-            class_id,
-            f"""
-            WITH {members},
-            res AS (
-                SELECT r.pupil_id, r.domain, r.school_year, r.moment, r.zone, r.percentile, r.test_date, r.grade
-                FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
-                WHERE r.school_year BETWEEN ? AND ?
-            ),
-            cells AS (SELECT DISTINCT domain, school_year, moment FROM res)
-            SELECT p.id AS pupil_id, p.pupil_number, p.first_name, p.last_name,
-                   m.leave_date IS NOT NULL AS left_school,
-                   c.domain, c.school_year, c.moment, {MOMENT_ORDER_SQL.format(col="c.moment")} AS moment_order,
-                   r.zone, r.percentile, r.test_date, r.grade
-            FROM members m
-            JOIN pupil p ON p.id = m.pupil_id
-            CROSS JOIN cells c
-            LEFT JOIN res r ON r.pupil_id = m.pupil_id AND r.domain = c.domain
-                AND r.school_year = c.school_year AND r.moment = c.moment
-            ORDER BY p.last_name, p.first_name, p.id, {DOMAIN_ORDER_SQL.format(col="c.domain")},
-                     c.school_year, moment_order
-            """,
-            [shift(year, -history), year],
-        )
+        data = _read_class(cur, user, class_id, frozenset({"lvs"}), history=history)
+    return overview_from(data, history=history)
 
 
 def zone_distribution(db: Database, user: User, class_id: object, *, export: bool = False) -> pd.DataFrame:
@@ -226,60 +548,15 @@ def zone_distribution(db: Database, user: User, class_id: object, *, export: boo
 
     Also the group's median percentile. `export=True` suppresses groups smaller than 5.
     """
-    members, _ = _members_cte(user)
-    zone_counts = ", ".join(f"count(*) FILTER (WHERE r.zone = '{z}') AS \"{z}\"" for z in ZONES)
-    zone_names = ", ".join(f'"{z}"' for z in ZONES)
     with db.cursor() as cur:
-        frame = _class_frame(
-            cur,
-            user,
-            class_id,
-            f"""
-            WITH {members},
-            agg AS (
-                SELECT r.domain, r.school_year, r.moment, count(*) AS n,
-                       median(r.percentile) AS median_percentile, {zone_counts}
-                FROM lvs_result r JOIN members m ON m.pupil_id = r.pupil_id
-                WHERE r.school_year = m.school_year
-                GROUP BY r.domain, r.school_year, r.moment
-            )
-            SELECT domain, school_year, moment, {MOMENT_ORDER_SQL.format(col="moment")} AS moment_order,
-                   zone, count, n, count / n AS share, median_percentile
-            FROM (UNPIVOT agg ON {zone_names} INTO NAME zone VALUE count)
-            ORDER BY {DOMAIN_ORDER_SQL.format(col="domain")}, moment_order, zone
-            """,
-            [],
-        )
-        bands = load_zone_bands(cur)
-    frame["norm_share"] = frame["zone"].map(norm_shares(bands)).astype("float64")
-    return suppress_small_groups(frame, ["count", "share", "median_percentile"], hide=export)
+        data = _read_class(cur, user, class_id, frozenset({"lvs"}))
+    return zone_distribution_from(data, export=export)
 
 
-def _growth_cte(user: User) -> tuple[str, list]:
-    members, params = _members_cte(user)
-    sql = f"""
-        {members},
-        f AS (SELECT pupil_id, domain, zone, percentile FROM lvs_result WHERE school_year = ? AND moment = ?),
-        t AS (SELECT pupil_id, domain, zone, percentile FROM lvs_result WHERE school_year = ? AND moment = ?),
-        growth AS (
-            SELECT m.pupil_id, m.leave_date, f.domain,
-                   f.zone AS zone_from, t.zone AS zone_to,
-                   -- positive = moved up towards A
-                   {ZONE_POS_SQL.format(col="f.zone")} - {ZONE_POS_SQL.format(col="t.zone")} AS zone_change,
-                   f.percentile AS percentile_from, t.percentile AS percentile_to,
-                   t.percentile - f.percentile AS percentile_change
-            FROM members m
-            JOIN f ON f.pupil_id = m.pupil_id
-            JOIN t ON t.pupil_id = m.pupil_id AND t.domain = f.domain
-        )"""
-    return sql, params
-
-
-def _growth_params(cur, user: User, class_id: object, from_moment: object, to_moment: object) -> list:
-    start, end = _moment(from_moment), _moment(to_moment)
-    # Constants let DuckDB skip most of lvs_result, worth the one lookup of the class's year.
-    year = resolve_class(cur, user, class_id)["school_year"]
-    return [start[0] or year, start[1], end[0] or year, end[1]]
+def _read_growth(db: Database, user: User, class_id: object, from_moment: object, to_moment: object) -> ClassData:
+    years = tuple(year for year, _ in (_moment(from_moment), _moment(to_moment)) if year is not None)
+    with db.cursor() as cur:
+        return _read_class(cur, user, class_id, frozenset({"lvs"}), lvs_years=years)
 
 
 def growth(db: Database, user: User, class_id: object, from_moment: object, to_moment: object) -> pd.DataFrame:
@@ -287,23 +564,7 @@ def growth(db: Database, user: User, class_id: object, from_moment: object, to_m
 
     A moment is 'begin'/'midden'/'eind' in the class's school year, or a (school_year, moment) pair.
     """
-    cte, _ = _growth_cte(user)
-    with db.cursor() as cur:
-        params = _growth_params(cur, user, class_id, from_moment, to_moment)
-        return _class_frame(
-            cur,
-            user,
-            class_id,
-            f"""
-            WITH {cte}
-            SELECT g.pupil_id, p.pupil_number, p.first_name, p.last_name, g.leave_date IS NOT NULL AS left_school,
-                   g.domain, g.zone_from, g.zone_to, g.zone_change,
-                   g.percentile_from, g.percentile_to, g.percentile_change
-            FROM growth g JOIN pupil p ON p.id = g.pupil_id
-            ORDER BY {DOMAIN_ORDER_SQL.format(col="g.domain")}, p.last_name, p.first_name, p.id
-            """,
-            params,
-        )
+    return growth_from(_read_growth(db, user, class_id, from_moment, to_moment), from_moment, to_moment)
 
 
 def growth_distribution(
@@ -313,27 +574,8 @@ def growth_distribution(
 
     n and the median percentile change are per domain (pupils tested at both moments).
     """
-    cte, _ = _growth_cte(user)
-    with db.cursor() as cur:
-        params = _growth_params(cur, user, class_id, from_moment, to_moment)
-        frame = _class_frame(
-            cur,
-            user,
-            class_id,
-            f"""
-            WITH {cte},
-            per_domain AS (
-                SELECT domain, count(*) AS n, median(percentile_change) AS median_percentile_change
-                FROM growth GROUP BY domain
-            ),
-            per_change AS (SELECT domain, zone_change, count(*) AS count FROM growth GROUP BY ALL)
-            SELECT c.domain, c.zone_change, c.count, d.n, c.count / d.n AS share, d.median_percentile_change
-            FROM per_change c JOIN per_domain d USING (domain)
-            ORDER BY {DOMAIN_ORDER_SQL.format(col="c.domain")}, c.zone_change DESC
-            """,
-            params,
-        )
-    return suppress_small_groups(frame, ["count", "share", "median_percentile_change"], hide=export)
+    data = _read_growth(db, user, class_id, from_moment, to_moment)
+    return growth_distribution_from(data, from_moment, to_moment, export=export)
 
 
 def avi_vs_expected(db: Database, user: User, class_id: object) -> pd.DataFrame:
@@ -342,77 +584,20 @@ def avi_vs_expected(db: Database, user: User, class_id: object) -> pd.DataFrame:
     Columns: pupil_id, pupil_number, first_name, last_name, school_year, moment, grade, test_date,
     level_rank, level, expected_rank, expected_level, steps (reached − expected; negative = behind).
     """
-    members, _ = _members_cte(user)
-    expected = EXPECTED_AVI_SQL.format(moment="a.moment", grade="a.grade")
     with db.cursor() as cur:
-        return _class_frame(
-            cur,
-            user,
-            class_id,
-            f"""
-            WITH {members},
-            a AS (
-                SELECT r.pupil_id, r.school_year, r.moment, max(r.grade) AS grade,
-                       max(r.level_rank) AS level_rank, max(r.test_date) AS test_date
-                FROM avi_result r JOIN members m ON m.pupil_id = r.pupil_id
-                WHERE r.school_year = m.school_year
-                GROUP BY ALL
-            )
-            SELECT a.pupil_id, p.pupil_number, p.first_name, p.last_name, a.school_year, a.moment,
-                   {MOMENT_ORDER_SQL.format(col="a.moment")} AS moment_order, a.grade, a.test_date,
-                   a.level_rank, {AVI_LEVELS_SQL}[a.level_rank + 1] AS level,
-                   {expected} AS expected_rank, {AVI_LEVELS_SQL}[{expected} + 1] AS expected_level,
-                   a.level_rank - {expected} AS steps
-            FROM a JOIN pupil p ON p.id = a.pupil_id
-            ORDER BY moment_order, p.last_name, p.first_name, p.id
-            """,
-            [],
-        )
+        return avi_from(_read_class(cur, user, class_id, frozenset({"avi"})))
 
 
 def dmt_cards(db: Database, user: User, class_id: object) -> pd.DataFrame:
     """Per pupil and DMT moment of the class's year: words correct and errors per card, total, percentile, zone."""
-    members, _ = _members_cte(user)
     with db.cursor() as cur:
-        return _class_frame(
-            cur,
-            user,
-            class_id,
-            f"""
-            WITH {members}
-            SELECT r.pupil_id, p.pupil_number, p.first_name, p.last_name, r.school_year, r.moment,
-                   {MOMENT_ORDER_SQL.format(col="r.moment")} AS moment_order, r.test_date, r.grade,
-                   r.card1_correct, r.card2_correct, r.card3_correct,
-                   r.card1_errors, r.card2_errors, r.card3_errors,
-                   coalesce(r.card1_correct, 0) + coalesce(r.card2_correct, 0) + coalesce(r.card3_correct, 0)
-                       AS total_correct,
-                   r.percentile, r.zone
-            FROM dmt_result r JOIN members m ON m.pupil_id = r.pupil_id JOIN pupil p ON p.id = r.pupil_id
-            WHERE r.school_year = m.school_year
-            ORDER BY moment_order, p.last_name, p.first_name, p.id
-            """,
-            [],
-        )
+        return dmt_from(_read_class(cur, user, class_id, frozenset({"dmt"})))
 
 
 def wellbeing(db: Database, user: User, class_id: object) -> pd.DataFrame:
     """Leuven scale observations (welbevinden, betrokkenheid) of the class's pupils in its school year."""
-    members, _ = _members_cte(user)
     with db.cursor() as cur:
-        return _class_frame(
-            cur,
-            user,
-            class_id,
-            f"""
-            WITH {members}
-            SELECT r.pupil_id, p.pupil_number, p.first_name, p.last_name, r.school_year, r.observed_on,
-                   r.scale, r.score_text, r.score, r.context, r.observer
-            FROM wellbeing_result r JOIN members m ON m.pupil_id = r.pupil_id JOIN pupil p ON p.id = r.pupil_id
-            WHERE r.school_year = m.school_year
-            ORDER BY r.scale, r.observed_on, p.last_name, p.first_name, p.id
-            """,
-            [],
-        )
+        return wellbeing_from(_read_class(cur, user, class_id, frozenset({"leuven"})))
 
 
 # Care: a measure's current state, derived in one place (dossier.care).
@@ -430,44 +615,9 @@ def care_overview(db: Database, user: User, class_id: object, *, today: date | N
     Columns: pupil_id, pupil_number, first_name, last_name, phase, phase_start, active_measures,
     measures (list of 'categorie: omschrijving'), next_due_date, overdue_measures.
     """
-    today = today or date.today()
     require(user, "care.read")
-    members, _ = _members_cte(user)
-    care_cond, care_params = pupil_scope_sql(user, "care.read", "m.pupil_id")
     with db.cursor() as cur:
-        return _class_frame(
-            cur,
-            user,
-            class_id,
-            f"""
-            WITH {members}, {MEASURE_STATE_CTE},
-            phase AS (
-                SELECT pupil_id, arg_max(phase, start_date) AS phase, max(start_date) AS phase_start
-                FROM care_phase WHERE start_date <= ?::DATE AND (end_date IS NULL OR end_date >= ?::DATE)
-                GROUP BY pupil_id
-            ),
-            meas AS (
-                SELECT pupil_id, count(*) AS active_measures,
-                       list({_category_label_sql("category")} || ': ' || description ORDER BY start_date, id)
-                           AS measures,
-                       min(next_evaluation) AS next_due_date,
-                       count(*) FILTER (WHERE next_evaluation < ?::DATE) AS overdue_measures
-                FROM measure_state
-                WHERE start_date <= ?::DATE AND (effective_end IS NULL OR effective_end >= ?::DATE)
-                GROUP BY pupil_id
-            )
-            SELECT m.pupil_id, p.pupil_number, p.first_name, p.last_name,
-                   coalesce(ph.phase, 0) AS phase, ph.phase_start,
-                   coalesce(me.active_measures, 0) AS active_measures, coalesce(me.measures, []) AS measures,
-                   me.next_due_date, coalesce(me.overdue_measures, 0) AS overdue_measures
-            FROM members m JOIN pupil p ON p.id = m.pupil_id
-            LEFT JOIN phase ph ON ph.pupil_id = m.pupil_id
-            LEFT JOIN meas me ON me.pupil_id = m.pupil_id
-            WHERE m.leave_date IS NULL AND {care_cond}
-            ORDER BY phase DESC, p.last_name, p.first_name, p.id
-            """,
-            [today, today, today, today, today, *care_params],
-        )
+        return care_from(_read_class(cur, user, class_id, frozenset({"care"}), today=today))
 
 
 def record_view(db: Database, user: User, view: str, class_id: object = None) -> None:

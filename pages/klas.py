@@ -76,16 +76,18 @@ if class_id is None:
     st.stop()
 
 try:
-    info = dash.class_info(db, user, class_id)
+    # One read of the class's rows for every figure below; the scope is checked once, here.
+    data = dash.read_class(db, user, class_id, today=today)
 except AccessDenied as exc:
     st.title("Klasdashboard")
     st.error(str(exc))
     st.stop()
+info = data.info
 if st.session_state.get("klas_viewed") != class_id:
     dash.record_view(db, user, "klas", class_id)
     st.session_state["klas_viewed"] = class_id
 
-overview = dash.class_overview(db, user, class_id)
+overview = dash.overview_from(data)
 members = pupils.list_pupils(db, user, year, class_id=class_id, include_left=False)
 st.title(f"Klas {info['name']} · {info['school_year']}")
 st.caption(f"{info['level']}, leerjaar {info['grade']} · {len(members)} leerlingen ingeschreven")
@@ -125,6 +127,7 @@ else:
 
 # -- group overview ------------------------------------------------------------------------
 st.subheader("Groepsoverzicht")
+st.caption("Klik op de naam van een leerling om het dossier te openen.")
 st.plotly_chart(charts.zone_heatmap(overview, domain), key="klas_heatmap")
 wide = exports.overview_wide(overview, domain=domain)
 if not wide.empty:
@@ -141,7 +144,7 @@ if not wide.empty:
     open_dossier_on_select(event, wide["pupil_id"].tolist())
 
 # -- zone distribution ---------------------------------------------------------------------
-distribution = dash.zone_distribution(db, user, class_id)
+distribution = dash.zone_distribution_from(data)
 if domain is not None:
     distribution = distribution[distribution["domain"] == domain]
 st.plotly_chart(charts.zone_distribution_chart(distribution), key="klas_distribution")
@@ -168,17 +171,17 @@ else:
     later = pairs[pairs.index(start) + 1 :]
     with second:
         end = url_select("Tot", later, param="tot", key="klas_to", format_func=label, to_url=to_url, default=later[-1])
-    growth = dash.growth(db, user, class_id, start, end)
+    growth = dash.growth_from(data, start, end)
     st.plotly_chart(charts.growth_chart(growth, domain), key="klas_growth")
-    spread = dash.growth_distribution(db, user, class_id, start, end)
+    spread = dash.growth_distribution_from(data, start, end)
     if domain is not None:
         spread = spread[spread["domain"] == domain]
     st.plotly_chart(charts.growth_distribution_chart(spread), key="klas_growth_spread")
 
 # -- reading and wellbeing -----------------------------------------------------------------
-avi = dash.avi_vs_expected(db, user, class_id)
-dmt = dash.dmt_cards(db, user, class_id)
-wellbeing = dash.wellbeing(db, user, class_id)
+avi = dash.avi_from(data)
+dmt = dash.dmt_from(data)
+wellbeing = dash.wellbeing_from(data)
 if info["level"] != "kleuter" or not avi.empty or not dmt.empty:
     st.subheader("Lezen: AVI en DMT")
     st.plotly_chart(charts.avi_chart(avi), key="klas_avi")
@@ -190,7 +193,7 @@ if info["level"] == "kleuter" or not wellbeing.empty:
 # -- care ----------------------------------------------------------------------------------
 care = None
 if can(user, "care.read"):
-    care = dash.care_overview(db, user, class_id, today=today)
+    care = dash.care_from(data)
     st.subheader("Zorg in de klas")
     cols = st.columns(4)
     for phase in (1, 2, 3):
@@ -209,7 +212,7 @@ st.subheader("Exporteren")
 workbook = exports.class_overview_xlsx(
     info,
     overview,
-    dash.zone_distribution(db, user, class_id, export=True),
+    dash.zone_distribution_from(data, export=True),
     care,
     made_by=user.name,
     made_on=today,

@@ -249,15 +249,19 @@ def _sample_classes(db, count: int) -> list[int]:
 
 
 def _class_dashboard(db, user, class_id: int) -> None:
+    """What pages/klas.py gets from the core: one scoped read, then every frame the page draws."""
     from dossier import dashboards
 
-    dashboards.class_overview(db, user, class_id)
-    dashboards.zone_distribution(db, user, class_id)
-    dashboards.growth(db, user, class_id, "begin", "midden")
-    dashboards.avi_vs_expected(db, user, class_id)
-    dashboards.dmt_cards(db, user, class_id)
-    dashboards.wellbeing(db, user, class_id)
-    dashboards.care_overview(db, user, class_id)
+    data = dashboards.read_class(db, user, class_id)
+    dashboards.overview_from(data)
+    dashboards.zone_distribution_from(data)
+    dashboards.zone_distribution_from(data, export=True)
+    dashboards.growth_from(data, "begin", "midden")
+    dashboards.growth_distribution_from(data, "begin", "midden")
+    dashboards.avi_from(data)
+    dashboards.dmt_from(data)
+    dashboards.wellbeing_from(data)
+    dashboards.care_from(data)
 
 
 def _school_view(db, user) -> None:
@@ -273,7 +277,7 @@ def _school_view(db, user) -> None:
 def _render_dashboards(result: dict) -> list[str]:
     return [
         f"{'':52}{'mediaan':>12}",
-        f"{'Klasdashboard: alle gegevens van één klas (7 vragen)':52}{_dec(result['class_ms'], 1) + ' ms':>12}",
+        f"{'Klasdashboard: alle gegevens van één klas (1 lezing)':52}{_dec(result['class_ms'], 1) + ' ms':>12}",
         f"{'Eén handgeschreven aggregaat over dezelfde rijen':52}{_dec(result['bare_class_ms'], 1) + ' ms':>12}",
         f"Verhouding: {_dec(result['class_ratio'], 2)} (doel: hoogstens {_dec(TARGET_CLASS_RATIO, 0)})"
         f" - {'gehaald' if result['targets']['class_met'] else 'niet gehaald'}",

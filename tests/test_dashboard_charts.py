@@ -62,6 +62,19 @@ def test_heatmap_colours_cells_by_zone_and_shows_gaps():
     assert "3 leerlingen" in fig.layout.title.text
 
 
+def test_heatmap_names_link_to_each_pupils_dossier_with_the_name_escaped():
+    frame = overview_frame()
+    fig = charts.zone_heatmap(frame)
+    axis = fig.layout.yaxis
+    labels = list(fig.data[0].y)
+    assert list(axis.tickvals) == list(range(len(labels)))  # one tick per pupil row, in the rows' order
+    expected_ids = frame.drop_duplicates("pupil_id")["pupil_id"].tolist()
+    for pupil_id, label, tick in zip(expected_ids, labels, axis.ticktext, strict=True):
+        assert tick == f'<a href="leerling?leerling={pupil_id}" target="_self">{label}</a>'
+    hostile = axis.ticktext[2]
+    assert "&lt;b&gt;Jo X" in hostile and "<b>" not in hostile
+
+
 def test_heatmap_has_one_panel_per_domain():
     frame = overview_frame()
     both = pd.concat([frame, frame.assign(domain="spelling")])

@@ -4,7 +4,7 @@ grades, and which pupils of a class need attention and why."""
 from dossier.schoolyear import current_school_year, shift
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_dossier_flow import Clicks
-from tests.browser.test_sign_in import sign_in
+from tests.browser.test_sign_in import DEMO_PASSWORD, sign_in
 
 
 def open_context(browser, height=2600):
@@ -68,4 +68,41 @@ def test_director_follows_a_cohort_and_clicks_through_to_its_class(browser, demo
     page.get_by_role("link", name="Aandachtslijst van deze klas").click()
     page.get_by_role("heading", name="Aandachtslijst").wait_for()
     page.get_by_text("L3A").first.wait_for()
+    context.close()
+
+
+def test_a_pupil_name_in_the_class_heatmap_opens_that_pupils_dossier(browser, demo_server):
+    year = current_school_year()
+    context, page = open_context(browser)
+    sign_in(page, demo_server.url, "zorg")
+    page.get_by_role("link", name="Klasdashboard").first.click()
+    page.get_by_role("heading", name="Groepsoverzicht").wait_for()
+    box = page.get_by_role("combobox", name="Klas")
+    box.click()
+    page.get_by_role("option", name="L3A", exact=True).click()
+    page.get_by_role("heading", name=f"Klas L3A · {year}").wait_for()
+    # The script has run to the end (while it runs, Streamlit keeps stale elements from taking clicks).
+    page.get_by_role("heading", name="Exporteren").wait_for()
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+    # The pupil names on the heatmap's axis are links to each pupil's dossier.
+    names = page.locator(".js-plotly-plot .ytick a")
+    names.first.wait_for()
+    assert names.count() >= 5
+    link = names.nth(2)
+    # Plotly draws the link as an SVG <a> with xlink:href.
+    href = link.evaluate("e => e.getAttribute('href') || e.getAttribute('xlink:href')")
+    assert href is not None and href.startswith("leerling?leerling=")
+    name = link.text_content()
+    # A real mouse click on the middle of the name (Playwright's own hit test does not see into SVG text).
+    box = link.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(f"**/leerling?leerling={href.rsplit('=', 1)[1]}")
+    # The link is a full page load: Streamlit starts a new session, so the app asks to sign in
+    # again and then opens the linked dossier (the deep link survives sign-in).
+    page.get_by_label("Aanmeldnaam").fill("zorg")
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.get_by_role("heading", name=name.replace(" (vertrokken)", "")).first.wait_for()
+    page.get_by_role("heading", name="In een oogopslag").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "zorg-klas-naar-dossier.png"))
     context.close()
