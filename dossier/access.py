@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dossier.left import ARCHIVED_SQL
+
 ROLES = ("leerkracht", "zorgteam", "directie", "clb", "beheerder")
 
 ROLE_LABELS = {
@@ -143,7 +145,7 @@ def pupil_scope_sql(user: User, permission: str, pupil_col: str = "p.id") -> tup
     granted = require(user, permission)
     archived = ""
     if permission not in _AGGREGATES_ONLY and not can(user, "archive.read"):
-        archived = f"{pupil_col} NOT IN (SELECT pupil_id FROM left_pupils(current_date))"
+        archived = ARCHIVED_SQL.format(col=pupil_col)
     if granted == OWN_CLASSES:
         if not user.class_ids:
             return "FALSE", []

@@ -70,8 +70,12 @@ class Database:
                     "opnieuw."
                 ) from exc
             raise
+        # Derived tables that must follow every write (dossier/left.py); on once the schema has them.
+        self._refresh_derived = False
         if not read_only:
             self.migrate()
+            self._refresh_derived = True
+            self.write(lambda cur: None)
 
     # -- connection discipline ---------------------------------------------------------
     @contextmanager
@@ -89,6 +93,10 @@ class Database:
                 cur.execute("BEGIN TRANSACTION")
                 try:
                     result = fn(cur)
+                    if self._refresh_derived:
+                        from dossier import left
+
+                        left.refresh(cur)
                     cur.execute("COMMIT")
                     return result
                 except duckdb.TransactionException as exc:

@@ -150,7 +150,8 @@ _FIXED_TARGETS: dict[str, tuple[_Target, ...]] = {
 def _targets(cur) -> dict[str, tuple[_Target, ...]]:
     """The fixed targets plus every other table with a `pupil_id` column (as dossier content),
     so a table added by a later migration is never left behind."""
-    known = {t.table for targets in _FIXED_TARGETS.values() for t in targets}
+    # pupil_left is derived from enrolment and follows it at the end of the same transaction.
+    known = {t.table for targets in _FIXED_TARGETS.values() for t in targets} | {"pupil_left"}
     rows = cur.execute(
         "SELECT DISTINCT c.table_name FROM duckdb_columns() c JOIN duckdb_tables() t"
         " ON t.table_name = c.table_name AND t.schema_name = c.schema_name AND t.database_name = c.database_name"
