@@ -81,12 +81,15 @@ def field_message(name: str) -> None:
         st.error(errors[name], icon=":material/error:")
 
 
-with st.form("registration_form", border=True):
+# A saved form comes back with fresh widget keys: the browser would otherwise keep showing (and
+# resubmit) the text just saved, and a second click on Bewaren would store it twice.
+form_round = st.session_state.setdefault("reg_round", 0)
+with st.form(f"registration_form_{form_round}", border=True):
     values: dict = {"type": kind}
     for name in template.fields:
         label = labels.FIELD_LABELS.get(name, name)
         help_text = labels.FIELD_HELP.get(name)
-        key = f"reg_{kind}_{name}"
+        key = f"reg_{kind}_{name}_{form_round}"
         if name == "fact_date":
             values[name] = st.date_input(label, value="today", max_value="today", format="DD/MM/YYYY", key=key)
         elif name == "facts":
@@ -170,7 +173,8 @@ if submitted:
         st.session_state.pop("reg_errors", None)
         # Clear the typed text only now that it is safely stored.
         for name in template.fields:
-            st.session_state.pop(f"reg_{kind}_{name}", None)
+            st.session_state.pop(f"reg_{kind}_{name}_{form_round}", None)
+        st.session_state["reg_round"] = form_round + 1
         st.session_state["reg_saved"] = (
             f"Registratie bewaard voor {len(created)} leerlingen." if bulk else "Registratie bewaard."
         )

@@ -159,7 +159,7 @@ def test_a_realistic_day_logs_no_pupil_names_or_texts(tmp_path, monkeypatch, cap
         assert not at.exception, at.exception
     at.query_params.update({"leerling": str(pupils[5][0])})
     at.switch_page("pages/registreren.py").run()
-    at.text_area(key="reg_observatie_facts").input(
+    at.text_area(key="reg_observatie_facts_0").input(
         f"{pupils[5][1]} huilde bij het afscheid aan de schoolpoort en wilde niet naar binnen."
     )
     next(b for b in at.button if b.label == "Bewaren").click()

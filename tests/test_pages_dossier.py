@@ -98,8 +98,8 @@ def test_teacher_records_an_observation(app_db):
     path, school = app_db
     at = open_page(signed_in("juf.l1a"), "pages/registreren.py", leerling=school.pupils["30005"])
     assert at.selectbox(key="reg_type").value == "observatie"
-    at.text_area(key="reg_observatie_facts").input("Wiebelt tijdens instructie voortdurend op de stoel (3x vandaag).")
-    at.text_area(key="reg_observatie_agreements").input("Wiebelkussen proberen")
+    at.text_area(key="reg_observatie_facts_0").input("Wiebelt tijdens instructie voortdurend op de stoel (3x vandaag).")
+    at.text_area(key="reg_observatie_agreements_0").input("Wiebelkussen proberen")
     next(b for b in at.button if b.label == "Bewaren").click()
     at.run()
     assert not at.exception
@@ -117,14 +117,29 @@ def test_teacher_records_an_observation(app_db):
     ]
 
 
-def test_form_errors_appear_next_to_the_field_and_keep_the_text(app_db):
+def test_a_second_click_after_saving_does_not_store_the_registration_twice(app_db):
     path, school = app_db
     at = open_page(signed_in("juf.l1a"), "pages/registreren.py", leerling=school.pupils["30005"])
-    at.text_area(key="reg_observatie_agreements").input("Afspraak die niet verloren mag gaan")
+    at.text_area(key="reg_observatie_facts_0").input("Zegt spontaan goeiemorgen tegen de klasgenoten.")
+    next(b for b in at.button if b.label == "Bewaren").click()
+    at.run()
+    assert any("bewaard" in s.value for s in at.success)
+    # The form comes back empty under new keys; saving it again is a Dutch error, not a duplicate.
+    assert at.text_area(key="reg_observatie_facts_1").value in ("", None)
     next(b for b in at.button if b.label == "Bewaren").click()
     at.run()
     assert any("Beschrijf kort de feiten" in e.value for e in at.error)
-    assert at.text_area(key="reg_observatie_agreements").value == "Afspraak die niet verloren mag gaan"
+    assert len(registrations_in(path)) == 1
+
+
+def test_form_errors_appear_next_to_the_field_and_keep_the_text(app_db):
+    path, school = app_db
+    at = open_page(signed_in("juf.l1a"), "pages/registreren.py", leerling=school.pupils["30005"])
+    at.text_area(key="reg_observatie_agreements_0").input("Afspraak die niet verloren mag gaan")
+    next(b for b in at.button if b.label == "Bewaren").click()
+    at.run()
+    assert any("Beschrijf kort de feiten" in e.value for e in at.error)
+    assert at.text_area(key="reg_observatie_agreements_0").value == "Afspraak die niet verloren mag gaan"
     assert registrations_in(path) == []
 
 
@@ -140,7 +155,7 @@ def test_bulk_entry_for_a_group(app_db):
     at = open_page(signed_in("meester.l1b"), "pages/registreren.py", klas=school.classes["L1B"])
     at.multiselect(key="bulk_pupils").select(school.pupils["30007"]).select(school.pupils["30009"])
     at.selectbox(key="reg_type").select("maatregel").run()
-    at.text_area(key="reg_maatregel_facts").input("Werkt met rekenkaart bij hoofdrekenen")
+    at.text_area(key="reg_maatregel_facts_0").input("Werkt met rekenkaart bij hoofdrekenen")
     next(b for b in at.button if b.label == "Bewaren").click()
     at.run()
     assert not at.exception
@@ -192,10 +207,10 @@ def test_zorg_records_a_verslag_with_its_pdf(app_db):
     pupil = school.pupils["30006"]
     at = open_page(signed_in("zorg"), "pages/registreren.py", leerling=pupil)
     at.selectbox(key="reg_type").select("verslag").run()
-    at.selectbox(key="reg_verslag_report_kind").select("GC")
-    at.text_area(key="reg_verslag_facts").input("Verslag GC opgemaakt door het CLB, besproken met de ouders.")
+    at.selectbox(key="reg_verslag_report_kind_0").select("GC")
+    at.text_area(key="reg_verslag_facts_0").input("Verslag GC opgemaakt door het CLB, besproken met de ouders.")
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    at.file_uploader(key="reg_verslag_attachment").upload("verslag-gc.pdf", pdf, "application/pdf")
+    at.file_uploader(key="reg_verslag_attachment_0").upload("verslag-gc.pdf", pdf, "application/pdf")
     next(b for b in at.button if b.label == "Bewaren").click()
     at.run()
     assert not at.exception
