@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,12 +69,18 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory):
-    """`streamlit run app.py` on loopback against a fresh demo database; yields the base URL."""
-    folder = tmp_path_factory.mktemp("browser")
+    """`streamlit run app.py` on loopback against a fresh demo database, shared by the read-mostly flows."""
+    with running_demo_server(tmp_path_factory.mktemp("browser")) as server:
+        yield server
+
+
+@contextmanager
+def running_demo_server(folder: Path, pupils: int = 80):
+    """A fresh demo database in `folder` and `streamlit run app.py` on loopback against it."""
     db_path = folder / "demo.duckdb"
     env = {**os.environ, "DOSSIER_DB": str(db_path)}
     subprocess.run(
-        [sys.executable, "-m", "pipelines", "demo", "--db", str(db_path), "--pupils", "80"],
+        [sys.executable, "-m", "pipelines", "demo", "--db", str(db_path), "--pupils", str(pupils)],
         check=True,
         cwd=ROOT,
         env=env,
@@ -120,13 +127,15 @@ def demo_server(tmp_path_factory):
     else:
         proc.kill()
         raise RuntimeError("streamlit startte niet binnen 60 s: " + (folder / "streamlit.log").read_text()[-2000:])
-    yield DemoServer(url=url, accounts=accounts, db_path=db_path)
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield DemoServer(url=url, accounts=accounts, db_path=db_path)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 @pytest.fixture(scope="session")
