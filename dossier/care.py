@@ -167,15 +167,20 @@ def query_phase_history(cur, user: User, pupil_id: int) -> pd.DataFrame:
     """`phase_history` inside the caller's transaction, without its audit row."""
     require(user, "care.read")
     require_pupil(cur, user, pupil_id, "care.read")
-    frame = cur.execute(
+    frame = execute_phase_history(cur, as_id(pupil_id)).df()
+    frame.insert(3, "phase_label", [labels.phase_label(p) for p in frame["phase"]])
+    return frame
+
+
+def execute_phase_history(cur, pupil_id: int):
+    """Run the query of a pupil's care phases, oldest first; the caller fetches. Unchecked: verify scope first."""
+    return cur.execute(
         """
         SELECT id, pupil_id, phase, start_date, end_date, note, registration_id, created_by_name, created_at
         FROM care_phase WHERE pupil_id = ? ORDER BY start_date, id
         """,
-        [as_id(pupil_id)],
-    ).df()
-    frame.insert(3, "phase_label", [labels.phase_label(p) for p in frame["phase"]])
-    return frame
+        [pupil_id],
+    )
 
 
 def set_phase(db: Database, user: User, pupil_id: int, phase: int, start_date: date, note: str) -> None:
@@ -366,11 +371,18 @@ def query_measures(
 ) -> pd.DataFrame:
     """`list_measures` inside the caller's transaction, without its audit row."""
     require(user, "care.read")
-    day = today or date.today()
     require_pupil(cur, user, pupil_id, "care.read")
-    frame = cur.execute(
+    frame = execute_measures(cur, as_id(pupil_id), today or date.today()).df()
+    if active_only:
+        frame = frame[frame["active"]].reset_index(drop=True)
+    return frame
+
+
+def execute_measures(cur, pupil_id: int, day: date):
+    """Run the query of a pupil's measures (MEASURE_COLUMNS); the caller fetches. Unchecked: verify scope first."""
+    return cur.execute(
         f"""
-        WITH {measure_state_sql(_only_pupil(as_id(pupil_id)))}
+        WITH {measure_state_sql(_only_pupil(pupil_id))}
         SELECT id AS measure_id, pupil_id, category, description, start_date,
                effective_end AS end_date, end_date AS planned_end_date,
                next_evaluation AS evaluation_date, evaluation_date AS first_evaluation_date,
@@ -381,11 +393,8 @@ def query_measures(
         WHERE pupil_id = ?
         ORDER BY active DESC, start_date DESC, id DESC
         """,
-        [day, day, as_id(pupil_id)],
-    ).df()
-    if active_only:
-        frame = frame[frame["active"]].reset_index(drop=True)
-    return frame
+        [day, day, pupil_id],
+    )
 
 
 def due_evaluations(db: Database, user: User, *, within_days: int = 14, today: date | None = None) -> pd.DataFrame:

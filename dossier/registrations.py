@@ -501,12 +501,38 @@ def query_registrations(
     For callers that audit the whole read once themselves (the pupil file)."""
     # Access is decided in SQL; the content filters are one pure function shared with the pupil
     # page, which filters a dossier it already read without reading (and auditing) it again.
-    condition, params = visibility_sql(user, "read", "r")
+    visibility_sql(user, "read", "r")  # a role that reads no registration at all is refused first
     require_pupil(cur, user, pupil_id, "dossier.read")
+    frame = execute_current_versions(cur, user, pupil_id).df()
+    return filter_registrations(
+        frame,
+        types=types,
+        domains=domains,
+        school_year=school_year,
+        author=author,
+        search=search,
+        include_withdrawn=include_withdrawn,
+    )
+
+
+def execute_current_versions(cur, user: User, pupil_id: int, visibilities: Iterable[str] | None = None):
+    """Run the query of a pupil's current versions the user may read (LIST_COLUMNS); the caller fetches.
+
+    Unchecked for the pupil: only for callers that verified the pupil is in the user's
+    dossier.read scope. Visibility is decided here, in SQL. `visibilities`: the ones the
+    caller already verified (in SQL) that the user may read for this very pupil, so the
+    scope conditions are not evaluated again for every row.
+    """
+    if visibilities is None:
+        condition, params = visibility_sql(user, "read", "r")
+    else:
+        chosen = [v for v in VISIBILITIES if v in set(visibilities)]  # only known names reach the SQL text
+        condition = "r.visibility IN (" + ", ".join(f"'{v}'" for v in chosen) + ")" if chosen else "FALSE"
+        params = []
     # One pass over the pupil's version rows: per registration the latest version (as a struct)
     # and the first version's author (who wrote it). An aggregate is several times cheaper here
     # than a window or a self-join.
-    frame = cur.execute(
+    return cur.execute(
         f"""
         WITH g AS (
             SELECT arg_max(x, x.version) AS r,
@@ -540,15 +566,6 @@ def query_registrations(
         ORDER BY r.fact_date DESC, r.first_created_at DESC, r.registration_id DESC
         """,
         [pupil_id, pupil_id, *params],
-    ).df()
-    return filter_registrations(
-        frame,
-        types=types,
-        domains=domains,
-        school_year=school_year,
-        author=author,
-        search=search,
-        include_withdrawn=include_withdrawn,
     )
 
 

@@ -49,22 +49,15 @@ def pupil_results(db: Database, user: User, pupil_id: int) -> dict[str, pd.DataF
 
 def query_pupil_results(cur, user: User, pupil_id: int) -> dict[str, pd.DataFrame]:
     condition, params = pupil_scope_sql(user, "results.read", "r.pupil_id")
-    # One cheap look first: most pupils have results for only some instruments (a kleuter has
-    # Leuven scores, no LVS), and each frame costs a query and a pandas conversion.
-    counts = cur.execute(
-        " UNION ALL ".join(
-            f"SELECT '{key}', count(*) FROM {table} WHERE pupil_id = ?" for key, (table, _, _) in INSTRUMENTS.items()
-        ),
-        [pupil_id] * len(INSTRUMENTS),
-    ).fetchall()
-    present = {key for key, n in counts if n}
-    frames = {}
-    for key, (table, date_col, columns) in INSTRUMENTS.items():
-        query = f"SELECT {columns} FROM {table} r WHERE r.pupil_id = ? AND {condition} ORDER BY r.{date_col}"
-        if key not in present:
-            query += " LIMIT 0"  # the right columns and types, no rows
-        frames[key] = cur.execute(query, [pupil_id, *params]).df()
-    return frames
+    # One indexed SELECT per instrument, empty or not: an empty result still carries the right
+    # columns and types, and a count first to skip the empty ones cost more than it saved.
+    return {key: cur.execute(instrument_sql(key, condition), [pupil_id, *params]).df() for key in INSTRUMENTS}
+
+
+def instrument_sql(key: str, condition: str = "TRUE") -> str:
+    """One pupil's rows of one instrument (parameter: the pupil id), oldest first, limited by `condition`."""
+    table, date_col, columns = INSTRUMENTS[key]
+    return f"SELECT {columns} FROM {table} r WHERE r.pupil_id = ? AND {condition} ORDER BY r.{date_col}"
 
 
 def latest_zones(lvs: pd.DataFrame) -> pd.DataFrame:
