@@ -86,15 +86,23 @@ def pupil_labels(frame: pd.DataFrame) -> pd.Series:
     return names
 
 
-# The pupil page's path (ui.navigation: pages/leerling.py) and its query parameter. Relative, so the
-# link resolves next to the class page under whatever base URL path the app is served from.
-DOSSIER_PATH = "leerling"
-DOSSIER_PARAM = "leerling"
+def pupil_from_selection(event: Mapping | None) -> int | None:
+    """The pupil id of the first clicked point of zone_heatmap, from a plotly selection event.
 
-
-def dossier_link(pupil_id: object, label: str) -> str:
-    """A tick label linking to the pupil's dossier; `label` must already be escaped (pupil_labels does)."""
-    return f'<a href="{DOSSIER_PATH}?{DOSSIER_PARAM}={int(pupil_id)}" target="_self">{label}</a>'
+    Only the heatmap's clickable points carry a pupil id in customdata (a bare integer); anything
+    else (no selection, hover strings, a list, a forged value) gives None.
+    """
+    selection = event.get("selection") if isinstance(event, Mapping) else None
+    points = selection.get("points") if isinstance(selection, Mapping) else None
+    if not isinstance(points, Sequence) or isinstance(points, str):
+        return None
+    for point in points:
+        value = point.get("customdata") if isinstance(point, Mapping) else None
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0:
+            return int(value)
+        if isinstance(value, float) and value.is_integer() and value > 0:
+            return int(value)  # JSON numbers may come back as floats
+    return None
 
 
 def _moment_label(school_year: object, moment: object) -> str:
@@ -112,8 +120,28 @@ def _zone_colourscale() -> list:
 # -- class dashboard -------------------------------------------------------------------
 
 
+# Pixels per character of a tick-sized name and the width plotly.js is assumed to get (wide layout),
+# to size the names column so most names fit; longer names overflow into the left margin.
+NAME_CHAR_PX = 7
+ASSUMED_WIDTH_PX = 1200
+
+
+def _click_marker() -> dict:
+    # Small on purpose: plotly.js treats every point whose marker covers the cursor as equally near
+    # (the last one wins), so big markers would pick the wrong row. With small markers and an unlimited
+    # hoverdistance a click goes to the nearest point: the pupil's row in the names column, the cell
+    # in a panel.
+    return {"size": 6, "color": "rgba(0,0,0,0)", "line": {"width": 0}}
+
+
 def zone_heatmap(frame: pd.DataFrame, domain: str | None = None) -> go.Figure:
-    """Pupils × test moments coloured by zone, one panel per domain (frame of dashboards.class_overview)."""
+    """Pupils × test moments coloured by zone, one panel per domain (frame of dashboards.class_overview).
+
+    The pupil names are a text column left of the panels, under it one clickable point per pupil with
+    the pupil id as customdata; an invisible point over every cell carries the same id, so a click on a
+    name or on any cell of a pupil's row selects that pupil (read it back with pupil_from_selection).
+    Heatmap traces themselves return no selection in Streamlit, hence the scatter points.
+    """
     title = "Groepsoverzicht: zones per leerling en toetsmoment"
     if domain is not None:
         frame = frame[frame["domain"] == domain]
@@ -124,22 +152,56 @@ def zone_heatmap(frame: pd.DataFrame, domain: str | None = None) -> go.Figure:
         column=[_moment_label(y, m) for y, m in zip(frame["school_year"], frame["moment"], strict=True)],
     )
     pupils = list(dict.fromkeys(frame["pupil"]))
+    ids = dict(zip(frame["pupil"], frame["pupil_id"].astype(int), strict=True))
     domains = list(dict.fromkeys(frame["domain"]))
+    names_share = min(0.3, max(0.1, (NAME_CHAR_PX * max(len(p) for p in pupils) + 16) / ASSUMED_WIDTH_PX))
     fig = make_subplots(
         rows=1,
-        cols=len(domains),
+        cols=len(domains) + 1,
         shared_yaxes=True,
-        horizontal_spacing=0.02,
-        subplot_titles=[_domain(d) for d in domains],
+        horizontal_spacing=0.01,
+        column_widths=[names_share] + [(1 - names_share) / len(domains)] * len(domains),
+        subplot_titles=["", *(_domain(d) for d in domains)],
+    )
+    # The names and their click points are two traces: plotly moves text aside by the marker's radius.
+    fig.add_trace(
+        go.Scatter(
+            x=[1.0] * len(pupils),
+            y=pupils,
+            mode="text",
+            text=pupils,
+            textposition="middle left",
+            cliponaxis=False,
+            hoverinfo="skip",
+            name="Namen",
+            showlegend=False,
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[0.5] * len(pupils),
+            y=pupils,
+            mode="markers",
+            marker=_click_marker(),
+            customdata=[int(ids[p]) for p in pupils],
+            hovertext=[f"Open het dossier van {p}" for p in pupils],
+            hovertemplate="%{hovertext}<extra></extra>",
+            name="Leerlingen",
+            showlegend=False,
+        ),
+        row=1,
+        col=1,
     )
     zone_index = {zone: i for i, zone in enumerate(ZONES)}
-    for col, code in enumerate(domains, start=1):
+    rows = {p: i for i, p in enumerate(pupils)}
+    for col, code in enumerate(domains, start=2):
         part = frame[frame["domain"] == code].sort_values(["school_year", "moment_order"], kind="stable")
         columns = list(dict.fromkeys(part["column"]))
         z = np.full((len(pupils), len(columns)), np.nan)
         text = np.full((len(pupils), len(columns)), "", dtype=object)
-        hover = np.full((len(pupils), len(columns)), "", dtype=object)
-        rows = {p: i for i, p in enumerate(pupils)}
+        hover = np.full((len(pupils), len(columns)), "geen resultaat", dtype=object)
         cols = {c: j for j, c in enumerate(columns)}
         for rec in part.itertuples(index=False):
             i, j = rows[rec.pupil], cols[rec.column]
@@ -147,8 +209,6 @@ def zone_heatmap(frame: pd.DataFrame, domain: str | None = None) -> go.Figure:
                 z[i, j] = zone_index[rec.zone]
                 text[i, j] = rec.zone
                 hover[i, j] = f"Zone {rec.zone} · percentiel {_pct(rec.percentile)}"
-            else:
-                hover[i, j] = "geen resultaat"
         fig.add_trace(
             go.Heatmap(
                 z=z,
@@ -160,7 +220,7 @@ def zone_heatmap(frame: pd.DataFrame, domain: str | None = None) -> go.Figure:
                 zmin=-0.5,
                 zmax=len(ZONES) - 0.5,
                 colorscale=_zone_colourscale(),
-                showscale=col == 1,
+                showscale=col == 2,
                 colorbar={
                     "title": {"text": "Zone"},
                     "tickvals": list(range(len(ZONES))),
@@ -169,26 +229,62 @@ def zone_heatmap(frame: pd.DataFrame, domain: str | None = None) -> go.Figure:
                 xgap=2,
                 ygap=2,
                 name=_domain(code),
-                hovertemplate=f"%{{y}}<br>{_domain(code)}, %{{x}}<br>%{{customdata}}<extra></extra>",
+                # The click points over the cells show this text instead (a heatmap would hide them).
+                hoverinfo="skip",
             ),
             row=1,
             col=col,
         )
-    links = dict(zip(frame["pupil"], frame["pupil_id"], strict=True))
+        # Grey behind the cells shows missing results; the names column keeps the theme's background.
+        fig.add_shape(
+            type="rect",
+            xref="x domain",
+            yref="y domain",
+            x0=0,
+            x1=1,
+            y0=0,
+            y1=1,
+            fillcolor=MISSING_COLOUR,
+            line={"width": 0},
+            layer="below",
+            row=1,
+            col=col,
+        )
+        cells = [(p, c) for p in pupils for c in columns]
+        fig.add_trace(
+            go.Scatter(
+                x=[c for _, c in cells],
+                y=[p for p, _ in cells],
+                mode="markers",
+                marker=_click_marker(),
+                customdata=[int(ids[p]) for p, _ in cells],
+                hovertext=[
+                    f"{p}<br>{_domain(code)}, {c}<br>{hover[rows[p], cols[c]]}<br>Klik om het dossier te openen"
+                    for p, c in cells
+                ],
+                hovertemplate="%{hovertext}<extra></extra>",
+                name=f"{_domain(code)} (klik)",
+                showlegend=False,
+            ),
+            row=1,
+            col=col,
+        )
+    # No zooming: the pupil rows and moments always fit, and a drag would swallow the click.
+    fig.update_xaxes(fixedrange=True, showgrid=False)
+    fig.update_xaxes(visible=False, range=[0, 1], row=1, col=1)
     fig.update_yaxes(
         autorange="reversed",
         categoryorder="array",
         categoryarray=pupils,
-        # Positions, not names: plotly.js places array ticks on a category axis by index.
-        tickmode="array",
-        # No drag handles over the names (zooming the pupil axis adds nothing), so the links take the click.
         fixedrange=True,
-        tickvals=list(range(len(pupils))),
-        ticktext=[dossier_link(links[p], p) for p in pupils],
+        showgrid=False,
+        showticklabels=False,  # the names column draws the names
     )
     fig.update_layout(
         title=f"{title} ({len(pupils)} leerlingen)",
-        plot_bgcolor=MISSING_COLOUR,
+        plot_bgcolor="rgba(0,0,0,0)",  # the theme's background behind the names
+        hovermode="closest",
+        hoverdistance=-1,
         height=max(300, 26 * len(pupils) + 140),
         margin={"t": 80, "b": 40, "l": 10, "r": 10},
     )

@@ -127,8 +127,15 @@ else:
 
 # -- group overview ------------------------------------------------------------------------
 st.subheader("Groepsoverzicht")
-st.caption("Klik op de naam van een leerling om het dossier te openen.")
-st.plotly_chart(charts.zone_heatmap(overview, domain), key="klas_heatmap")
+st.caption("Klik op de naam van een leerling, of op een vakje in de rij, om het dossier te openen.")
+# A selection keeps the signed-in session (a link would load a new page and ask to sign in again);
+# the dossier page and the core check access to the chosen pupil themselves.
+heatmap = st.plotly_chart(
+    charts.zone_heatmap(overview, domain), key="klas_heatmap", on_select="rerun", selection_mode="points"
+)
+clicked = charts.pupil_from_selection(heatmap)
+if clicked is not None and clicked in set(overview["pupil_id"].astype(int)):
+    st.switch_page("pages/leerling.py", query_params={"leerling": clicked})
 wide = exports.overview_wide(overview, domain=domain)
 if not wide.empty:
     shown = wide.drop(columns=["pupil_id"])

@@ -7,6 +7,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dossier import dashboard_charts as charts
 from dossier import dashboards as dash
@@ -43,9 +45,16 @@ def overview_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def traces(fig, kind: str, *, clickable: bool | None = None) -> list:
+    found = [t for t in fig.data if t.type == kind]
+    if clickable is not None:
+        found = [t for t in found if (t.customdata is not None) == clickable]
+    return found
+
+
 def test_heatmap_colours_cells_by_zone_and_shows_gaps():
     fig = charts.zone_heatmap(overview_frame())
-    (trace,) = fig.data
+    (trace,) = traces(fig, "heatmap")
     assert list(trace.x) == ["begin 2025-2026", "midden 2025-2026"]
     assert list(trace.y) == ["Nora Maes (30001)", "Nora Maes (30002) (vertrokken)", "&lt;b&gt;Jo X"]
     z = np.array(trace.z, dtype=float)
@@ -62,17 +71,39 @@ def test_heatmap_colours_cells_by_zone_and_shows_gaps():
     assert "3 leerlingen" in fig.layout.title.text
 
 
-def test_heatmap_names_link_to_each_pupils_dossier_with_the_name_escaped():
+def test_heatmap_names_are_one_clickable_point_per_pupil_with_its_id_and_no_links():
     frame = overview_frame()
     fig = charts.zone_heatmap(frame)
-    axis = fig.layout.yaxis
-    labels = list(fig.data[0].y)
-    assert list(axis.tickvals) == list(range(len(labels)))  # one tick per pupil row, in the rows' order
+    (heatmap,) = traces(fig, "heatmap")
+    labels = list(heatmap.y)
+    (names,) = [t for t in traces(fig, "scatter", clickable=False) if t.mode == "text"]
+    assert list(names.text) == labels and list(names.y) == labels and names.xaxis == "x"
+    # The clickable column: one point per pupil, on the pupil's row, with the pupil id as customdata.
+    (column,) = [t for t in traces(fig, "scatter", clickable=True) if t.xaxis == "x"]
     expected_ids = frame.drop_duplicates("pupil_id")["pupil_id"].tolist()
-    for pupil_id, label, tick in zip(expected_ids, labels, axis.ticktext, strict=True):
-        assert tick == f'<a href="leerling?leerling={pupil_id}" target="_self">{label}</a>'
-    hostile = axis.ticktext[2]
-    assert "&lt;b&gt;Jo X" in hostile and "<b>" not in hostile
+    assert list(column.y) == labels and list(column.customdata) == expected_ids
+    assert list(column.hovertext) == [f"Open het dossier van {label}" for label in labels]
+    # Names come from import files: plotly text renders some HTML, so they stay escaped.
+    assert names.text[2] == "&lt;b&gt;Jo X" and "<b>" not in column.hovertext[2]
+    assert "<a " not in fig.to_json() and "href" not in fig.to_json()
+    assert fig.layout.yaxis.showticklabels is False
+    assert fig.layout.hoverdistance == -1 and column.marker.size <= 10  # nearest point wins, see _click_marker
+
+
+def test_every_heatmap_cell_has_a_click_point_for_its_pupil_with_the_cell_details():
+    fig = charts.zone_heatmap(overview_frame())
+    (cells,) = [t for t in traces(fig, "scatter", clickable=True) if t.xaxis == "x2"]
+    (heatmap,) = traces(fig, "heatmap")
+    assert heatmap.xaxis == "x2" and heatmap.hoverinfo == "skip"
+    by_cell = {
+        (x, y): (pid, hover)
+        for x, y, pid, hover in zip(cells.x, cells.y, cells.customdata, cells.hovertext, strict=True)
+    }
+    assert len(by_cell) == len(heatmap.x) * len(heatmap.y) == len(cells.x)
+    pid, hover = by_cell[("midden 2025-2026", "&lt;b&gt;Jo X")]
+    assert pid == 3 and "geen resultaat" in hover  # a gap in the row still opens the pupil
+    pid, hover = by_cell[("begin 2025-2026", "Nora Maes (30002) (vertrokken)")]
+    assert pid == 2 and "Zone A · percentiel 80" in hover and "Wiskunde" in hover
 
 
 def test_heatmap_has_one_panel_per_domain():
@@ -80,8 +111,55 @@ def test_heatmap_has_one_panel_per_domain():
     both = pd.concat([frame, frame.assign(domain="spelling")])
     fig = charts.zone_heatmap(both)
     assert [a.text for a in fig.layout.annotations] == ["Wiskunde", "Spelling"]
-    assert len(fig.data) == 2 and fig.data[0].showscale and not fig.data[1].showscale
-    assert len(charts.zone_heatmap(both, domain="spelling").data) == 1
+    heatmaps = traces(fig, "heatmap")
+    assert len(heatmaps) == 2 and heatmaps[0].showscale and not heatmaps[1].showscale
+    assert len(traces(fig, "scatter", clickable=True)) == 3  # the names column and one per panel
+    assert len(traces(charts.zone_heatmap(both, domain="spelling"), "heatmap")) == 1
+
+
+def selection(*customdata) -> dict:
+    """What st.plotly_chart(on_select="rerun") returns after a click, with these points selected."""
+    points = [{"curve_number": 1, "point_number": i, "customdata": c} for i, c in enumerate(customdata)]
+    return {"selection": {"points": points, "point_indices": list(range(len(points))), "box": [], "lasso": []}}
+
+
+def test_pupil_from_selection_reads_the_clicked_pupil_id():
+    assert charts.pupil_from_selection(selection(42)) == 42
+    assert charts.pupil_from_selection(selection(7, 42)) == 7
+    assert charts.pupil_from_selection(selection(42.0)) == 42
+    assert charts.pupil_from_selection(selection("geen resultaat", 9)) == 9
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        {},
+        {"selection": {"points": [], "point_indices": [], "box": [], "lasso": []}},
+        selection(None),
+        selection("42"),
+        selection(True),
+        selection(-1),
+        selection(0),
+        selection(4.5),
+        selection([42]),
+        {"selection": {"points": "42"}},
+        {"selection": None},
+    ],
+)
+def test_pupil_from_selection_ignores_what_is_not_a_clicked_pupil(event):
+    assert charts.pupil_from_selection(event) is None
+
+
+@given(
+    event=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+    )
+)
+def test_pupil_from_selection_never_raises_on_hostile_input(event):
+    result = charts.pupil_from_selection({"selection": {"points": [event]}} if not isinstance(event, dict) else event)
+    assert result is None or (isinstance(result, int) and result > 0)
 
 
 def distribution_frame(counts: dict[str, int], *, suppressed: bool = False) -> pd.DataFrame:

@@ -168,6 +168,36 @@ def test_clicking_a_pupil_opens_the_dossier(results):
     assert "Wout Peeters" in [t.value for t in at.title]
 
 
+def click_heatmap(at, *customdata):
+    """What a click on the group overview leaves in the chart's state (AppTest cannot click plotly points)."""
+    points = [{"curve_number": 1, "point_number": 0, "customdata": c} for c in customdata]
+    at.session_state["klas_heatmap"] = {
+        "selection": {"points": points, "point_indices": [0] * len(points), "box": [], "lasso": []}
+    }
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_clicking_a_pupil_in_the_group_overview_opens_the_dossier_in_the_same_session(results):
+    school = results["school"]
+    at = open_page(signed_in("zorg"), "pages/klas.py", klas=school.classes["L1A"])
+    click_heatmap(at, school.pupils["30004"])
+    assert "Wout Peeters" in [t.value for t in at.title]
+    assert at.query_params["leerling"] == str(school.pupils["30004"])
+    assert "sign_in_username" not in [w.key for w in at.text_input]  # the session kept its user
+
+
+def test_a_heatmap_selection_outside_the_class_or_without_a_pupil_stays_on_the_class(results):
+    school = results["school"]
+    at = open_page(signed_in("zorg"), "pages/klas.py", klas=school.classes["L1A"])
+    outside = next(pid for number, pid in school.pupils.items() if number not in ("30004", "30005", "30006"))
+    l1a = sql(results["path"], "SELECT pupil_id FROM enrolment WHERE class_id = ?", [school.classes["L1A"]])
+    assert outside not in {pid for (pid,) in l1a}
+    for forged in (outside, "geen resultaat", None):
+        click_heatmap(at, forged)
+        assert [t.value for t in at.title] == [f"Klas L1A · {school.year}"]
+
+
 def test_opening_a_class_is_audited_once(results):
     at = open_page(signed_in("directie"), "pages/klas.py", klas=results["school"].classes["L1A"])
     at.selectbox(key="klas_domain").select("spelling").run()
