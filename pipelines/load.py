@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 _counter = itertools.count()
 STATUSES = ("inserted", "updated", "unchanged")
 # Tables whose rows point at pupils or classes but must never block an undo.
-_NOT_REFERENCES = {"audit_log", "import_change", "import_insert", "import_batch", "schema_version"}
+# pupil_left is derived from enrolment (dossier/left.py) and follows it at the end of the transaction.
+_NOT_REFERENCES = {"audit_log", "import_change", "import_insert", "import_batch", "schema_version", "pupil_left"}
 
 TABLE_LABELS = {
     "school_year": "schooljaren",
