@@ -26,10 +26,10 @@ import pytest
 
 from dossier.db import Database, DatabaseBusyError
 from pipelines.cli import build_parser
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM
 from tests.streamlit_server import streamlit_app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 20  # seconds a command may take to give up on a locked database
 PARALLEL = 3
 # Commands that never open the dossier database, with the reason; any other command without --db is run.
@@ -122,14 +122,12 @@ def _app_holds(path: Path) -> bool:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(tmp_path_factory, browser):
     """A demo database, a backup of it, and `streamlit run app.py` with a browser session on it."""
     if not CHROMIUM:
         if os.environ.get("CI"):
             pytest.fail("CI is gezet maar chromium ontbreekt: installeer Debian's chromium (make test doet dat).")
         pytest.skip("chromium niet gevonden: zonder browsersessie opent de app de databank niet")
-    from playwright.sync_api import sync_playwright
-
     work = tmp_path_factory.mktemp("cli-app")
     db_path = work / "app.duckdb"
     env = {**os.environ, "DOSSIER_DB": str(db_path)}
@@ -151,18 +149,19 @@ def app(tmp_path_factory):
     con.close()
     before = _table_counts(db_path)
 
-    with streamlit_app(db_path, work) as (url, server), sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    # One Playwright per process: the browser is the session's (tests/browser/conftest.py).
+    with streamlit_app(db_path, work) as (url, server):
+        context = browser.new_context(locale="nl-BE")
         try:
             # The app opens the database on a session's first run: a browser page makes one.
-            page = browser.new_page(locale="nl-BE")
+            page = context.new_page()
             page.set_default_timeout(30_000)
             page.goto(url)
             page.get_by_label("Aanmeldnaam").wait_for()
             assert _app_holds(db_path), "de app houdt de databank niet open"
             yield Context(work, db_path, str(pupil_number), backup), page, url, server, before
         finally:
-            browser.close()
+            context.close()
 
 
 @pytest.fixture(scope="module")
