@@ -103,12 +103,23 @@ def journey(browser, journey_server, pages):
     for name in SAMPLE_FILES:
         main.get_by_role("heading", name=name).wait_for()
     done = main.get_by_text(re.compile(r"^Ingelezen: "))
-    # Files in upload order, roster first: each import re-checks the files still waiting.
-    for count in range(1, len(SAMPLE_FILES) + 1):
-        main.get_by_role("button", name="Importeren", exact=True).first.click()
-        settle(page)
-        expect(done).to_have_count(count, timeout=60_000)
-        assert_no_exception(page, f"import {count} van {len(SAMPLE_FILES)}")
+    # Roster first: each import re-checks the files still waiting. Each file has its own button
+    # under its own heading; a click that lands during a rerun is repeated once.
+    for count, name in enumerate(SAMPLE_FILES, start=1):
+        # The first Importeren button after this file's heading, if no other file's heading lies between.
+        button = main.get_by_role("heading", name=name).locator(
+            f"xpath=following::button[normalize-space()='Importeren'][1][preceding::h4[1][contains(., '{name}')]]"
+        )
+        for attempt in range(2):
+            button.click()
+            settle(page)
+            try:
+                expect(done).to_have_count(count, timeout=30_000)
+                break
+            except AssertionError:
+                if attempt == 1:
+                    raise
+        assert_no_exception(page, f"import van {name}")
     page.get_by_text("Eerdere imports").scroll_into_view_if_needed()
     shot(page, "zorgteam-importeren-klaar")
     context.close()
