@@ -13,45 +13,18 @@ import streamlit as st
 
 from dossier import inzage, labels, overdracht, pupils
 from dossier.access import AccessDenied, can
-from dossier.schoolyear import current_school_year, format_date
+from dossier.schoolyear import format_date
 from ui.context import page_context
-from ui.widgets import plain, query_int
+from ui.widgets import plain, pupil_search
 
 db, user = page_context("export.prepare")
 may_export = can(user, "export.approve")
 reads_directie = can(user, "registrations.directie.read")
-year = current_school_year()
-MAX_MATCHES = 50
 
 st.title("Inzage en overdracht")
 
 # -- which pupil ---------------------------------------------------------------------------
-wanted = query_int("leerling")
-term = st.text_input("Zoek een leerling", key="disclosure_search", placeholder="naam of leerlingnummer")
-found = pupils.list_pupils(db, user, year, search=term or None) if term else pupils.list_pupils(db, user, year).head(0)
-options = dict(
-    zip(
-        found["id"].astype(int).head(MAX_MATCHES),
-        (found["last_name"] + " " + found["first_name"] + " · " + found["class_name"]).head(MAX_MATCHES),
-        strict=True,
-    )
-)
-if term and len(found) > MAX_MATCHES:
-    st.caption(f"{len(found)} leerlingen gevonden; de eerste {MAX_MATCHES} staan in de lijst. Typ verder.")
-if options:
-    picked = st.selectbox(
-        "Leerling",
-        list(options),
-        index=None,
-        format_func=options.get,
-        key="disclosure_pick",
-        placeholder="Kies uit de gevonden leerlingen…",
-    )
-    if picked is not None and picked != wanted:
-        wanted = picked
-        st.query_params["leerling"] = str(picked)
-elif term:
-    st.info("Geen leerling gevonden.")
+wanted = pupil_search(db, user, "disclosure")
 if wanted is None:
     st.info("Zoek een leerling om de inzage of de overdracht voor te bereiden.")
     st.stop()

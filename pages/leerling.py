@@ -7,51 +7,20 @@ is read once and audited once; filtering the list does not read the dossier agai
 import pandas as pd
 import streamlit as st
 
-from dossier import care, labels, pupils, registrations
+from dossier import care, labels, registrations
 from dossier.access import AccessDenied
 from dossier.forms import FormError
 from dossier.palette import ZONE_COLOURS
 from dossier.pupil_file import filter_registrations, open_pupil_file, timeline_data
-from dossier.schoolyear import current_school_year, format_date
+from dossier.schoolyear import format_date
 from dossier.timeline import DOMAIN_LABELS, pupil_timeline
 from ui.context import page_context
-from ui.widgets import plain, query_int
+from ui.widgets import plain, pupil_search
 
 db, user = page_context("dossier.read")
-year = current_school_year()
-MAX_MATCHES = 50
 
 # -- which pupil ---------------------------------------------------------------------------
-# Search first, then pick: a school group has thousands of pupils, a selectbox of all is unusable.
-wanted = query_int("leerling")
-term = st.text_input("Zoek een leerling", key="dossier_search", placeholder="naam of leerlingnummer")
-found = pupils.list_pupils(db, user, year, search=term or None) if term else pupils.list_pupils(db, user, year).head(0)
-options = dict(
-    zip(
-        found["id"].astype(int).head(MAX_MATCHES),
-        (found["last_name"] + " " + found["first_name"] + " · " + found["class_name"]).head(MAX_MATCHES),
-        strict=True,
-    )
-)
-if term and len(found) > MAX_MATCHES:
-    st.caption(
-        f"{len(found)} leerlingen gevonden; de eerste {MAX_MATCHES} staan in de lijst. Typ verder om te verfijnen."
-    )
-if options:
-    picked = st.selectbox(
-        "Leerling",
-        list(options),
-        index=None,
-        format_func=options.get,
-        key="dossier_pick",
-        placeholder="Kies uit de gevonden leerlingen…",
-    )
-    if picked is not None and picked != wanted:
-        wanted = picked
-        st.query_params["leerling"] = str(picked)
-elif term:
-    st.info("Geen leerling gevonden.")
-chosen = wanted
+chosen = pupil_search(db, user, "dossier")
 if chosen is None:
     st.title("Leerlingendossier")
     st.info("Zoek een leerling om het dossier te openen.")

@@ -82,3 +82,46 @@ def due_table(due: pd.DataFrame) -> pd.DataFrame:
             "status": "Status",
         }
     )
+
+
+MAX_MATCHES = 50
+
+
+def pupil_search(db: Database, user: User, key: str) -> int | None:
+    """Search first, then pick: the pupil in the URL (`?leerling=`) or the one picked now, else None.
+
+    A school group has thousands of pupils, so a selectbox of all of them is unusable; the search
+    runs through the core, so it only ever finds pupils within the user's scope.
+    """
+    year = current_school_year()
+    wanted = query_int("leerling")
+    term = st.text_input("Zoek een leerling", key=f"{key}_search", placeholder="naam of leerlingnummer")
+    found = pupils.list_pupils(db, user, year, search=term or None) if term else None
+    if found is None or found.empty:
+        if term:
+            st.info("Geen leerling gevonden.")
+        return wanted
+    shown = found.head(MAX_MATCHES)
+    options = dict(
+        zip(
+            shown["id"].astype(int),
+            shown["last_name"] + " " + shown["first_name"] + " · " + shown["class_name"],
+            strict=True,
+        )
+    )
+    if len(found) > MAX_MATCHES:
+        st.caption(
+            f"{len(found)} leerlingen gevonden; de eerste {MAX_MATCHES} staan in de lijst. Typ verder om te verfijnen."
+        )
+    picked = st.selectbox(
+        "Leerling",
+        list(options),
+        index=None,
+        format_func=options.get,
+        key=f"{key}_pick",
+        placeholder="Kies uit de gevonden leerlingen…",
+    )
+    if picked is not None and picked != wanted:
+        st.query_params["leerling"] = str(picked)
+        return picked
+    return wanted
