@@ -58,39 +58,50 @@ def _users_and_params(path: str) -> tuple[dict, dict]:
     return users, {"klas": str(row[0]), "leerling": str(row[1])}
 
 
-def main(argv: list[str]) -> int:
-    path, runs = argv[0], int(argv[1])
-    users, params = _users_and_params(path)
+def use_navigation_pages() -> None:
+    """As the server does once st.navigation ran (see tests/conftest.py): AppTest runs app.py, not a page."""
     original = PagesManager.__init__
 
-    def init(self, *args, **kwargs):  # as the server does once st.navigation ran (see tests/conftest.py)
+    def init(self, *args, **kwargs):
         original(self, *args, **kwargs)
         PagesManager.uses_pages_directory = False
 
     PagesManager.__init__ = init
+
+
+def timed_run(user, page_path: str, params: dict[str, str]) -> float:
+    """One full AppTest run of `page_path` in a fresh session signed in as `user`; seconds."""
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["signed_in_user"] = user
+    at.session_state["last_activity"] = time.monotonic()
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(page_path)
+    started = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - started
+    if at.exception:
+        raise RuntimeError(f"{page_path}: {at.exception[0].message}")
+    return elapsed
+
+
+def main(argv: list[str]) -> int:
+    path, runs = argv[0], int(argv[1])
+    users, params = _users_and_params(path)
+    use_navigation_pages()
     os.environ["DOSSIER_DB"] = path
     report = []
-    for spec in PAGES:
-        role = next((r for r in ROLE_ORDER if r in users and spec.allowed(users[r])), None)
-        if role is None:
-            continue
-        times = []
-        for i in range(runs + 1):
-            at = AppTest.from_file(APP, default_timeout=180)
-            at.session_state["signed_in_user"] = users[role]
-            at.session_state["last_activity"] = time.monotonic()
-            for key, value in params.items():
-                at.query_params[key] = value
-            at.switch_page(spec.path)
-            started = time.perf_counter()
-            at.run()
-            elapsed = time.perf_counter() - started
-            if at.exception:
-                print(f"{spec.path}: {at.exception[0].message}", file=sys.stderr)
-                return 1
-            if i > 0:  # the first run warms Streamlit's own caches
-                times.append(elapsed)
-        report.append({"path": spec.path, "title": spec.title, "role": role, "seconds": times})
+    try:
+        for spec in PAGES:
+            role = next((r for r in ROLE_ORDER if r in users and spec.allowed(users[r])), None)
+            if role is None:
+                continue
+            # The first run warms Streamlit's own caches and is not counted.
+            times = [timed_run(users[role], spec.path, params) for _ in range(runs + 1)][1:]
+            report.append({"path": spec.path, "title": spec.title, "role": role, "seconds": times})
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     st.cache_resource.clear()
     print(json.dumps({"pages": report}))
     return 0

@@ -12,17 +12,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
-from pathlib import Path
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest
 
 from dossier.db import Database
 from dossier.users import build_user
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from ui.bench_every_page import timed_run, use_navigation_pages
 
 
 def _user(path: str, user_id: int):
@@ -40,29 +35,14 @@ def _user(path: str, user_id: int):
 def main(argv: list[str]) -> int:
     path, user_id, ids = argv[0], int(argv[1]), [int(i) for i in argv[2].split(",") if i]
     user = _user(path, user_id)
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):  # as the server does once st.navigation ran (see tests/conftest.py)
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
+    use_navigation_pages()
     os.environ["DOSSIER_DB"] = path
-    times = []
-    for i, pupil_id in enumerate([ids[0], *ids]):
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.session_state["signed_in_user"] = user
-        at.session_state["last_activity"] = time.monotonic()
-        at.query_params["leerling"] = str(pupil_id)
-        at.switch_page("pages/leerling.py")
-        started = time.perf_counter()
-        at.run()
-        elapsed = time.perf_counter() - started
-        if at.exception:
-            print(at.exception[0].message, file=sys.stderr)
-            return 1
-        if i > 0:  # the first run warms Streamlit's own caches
-            times.append(elapsed)
+    try:
+        # One extra run first: it warms Streamlit's own caches and is not counted.
+        times = [timed_run(user, "pages/leerling.py", {"leerling": str(p)}) for p in [ids[0], *ids]][1:]
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     st.cache_resource.clear()
     print(json.dumps({"seconds": times}))
     return 0
