@@ -12,8 +12,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,50 +90,10 @@ def running_demo_server(folder: Path, pupils: int = 80):
     con = duckdb.connect(str(db_path), read_only=True)
     accounts = json.loads(con.execute("SELECT value FROM setting WHERE key = 'demo_accounts'").fetchone()[0])
     con.close()
-    port = _free_port()
-    log = open(folder / "streamlit.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit startte niet binnen 60 s: " + (folder / "streamlit.log").read_text()[-2000:])
-    try:
+    from tests.streamlit_server import streamlit_app
+
+    with streamlit_app(db_path, folder) as (url, _server):
         yield DemoServer(url=url, accounts=accounts, db_path=db_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")
