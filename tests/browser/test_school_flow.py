@@ -94,7 +94,13 @@ def test_a_pupil_name_in_the_class_heatmap_opens_that_pupils_dossier_in_the_same
         }"""
     )
     # Right after a rerun Streamlit can briefly hold the old chart next to the new one: wait for one.
-    page.wait_for_function("document.querySelectorAll('.st-key-klas_heatmap .js-plotly-plot').length === 1")
+    # Wait for the script run to end, then for one chart that stays one.
+    one_chart = "document.querySelectorAll('.st-key-klas_heatmap .js-plotly-plot').length === 1"
+    for _ in range(2):
+        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+        page.wait_for_function(one_chart)
+        page.wait_for_timeout(500)
+    page.wait_for_function(one_chart)
     heatmap = page.locator(".st-key-klas_heatmap .js-plotly-plot")
     # The names are text of a scatter column in the heatmap, no links any more.
     names = heatmap.locator(".scatterlayer .textpoint text")
