@@ -86,14 +86,18 @@ class Database:
         finally:
             cur.close()
 
-    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """Run `fn(cur)` in one transaction; retry the whole of it on a write conflict."""
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, audit_only: bool = False) -> T:
+        """Run `fn(cur)` in one transaction; retry the whole of it on a write conflict.
+
+        `audit_only`: the transaction writes nothing but audit rows (an audited read), so the
+        derived tables cannot have changed and their check is skipped (~2 ms at school-group scale).
+        """
         for attempt in range(WRITE_RETRIES):
             with self.cursor() as cur:
                 cur.execute("BEGIN TRANSACTION")
                 try:
                     result = fn(cur)
-                    if self._refresh_derived:
+                    if self._refresh_derived and not audit_only:
                         from dossier import left
 
                         left.refresh(cur)

@@ -167,7 +167,7 @@ def open_pupil_file(db: Database, user: User, pupil_id: int, *, today: date | No
         )
         return pupil, rows, followed_up, bands
 
-    pupil, rows, followed_up, bands = db.write(read)
+    pupil, rows, followed_up, bands = db.write(read, audit_only=True)
     return PupilFile(
         pupil=pupil,
         zone_bands=bands,
