@@ -23,7 +23,7 @@ def summary_rows(document: dict) -> list[dict]:
         targets = imp["targets"]
         rows.append(
             {
-                "what": f"import {imp['rows']:,} LVS-rijen".replace(",", "."),
+                "what": f"import {_fmt(imp['rows'], 0)} LVS-rijen",
                 "measured": f"{_fmt(imp['importer']['seconds'], 2)} s, piek {_fmt(targets['peak_mb'], 0)} MB",
                 "comparison": f"DuckDB read_csv+INSERT {_fmt(imp['duckdb']['seconds'], 2)} s:"
                 f" verhouding {_fmt(imp['ratio'], 2)}",
@@ -101,8 +101,8 @@ def summary_rows(document: dict) -> list[dict]:
             {
                 "what": f"demoschool aanmaken ({demo['pupils']} leerlingen, {demo['years']} schooljaren)",
                 "measured": f"{_fmt(demo['seconds'], 1)} s",
-                "comparison": f"scholengroep {demo['group']['pupils_per_year']:,} × {demo['group']['school_years']}"
-                f" jaar: {_fmt(demo['group']['seed_seconds'], 1)} s".replace(",", "."),
+                "comparison": f"scholengroep {_fmt(demo['group']['pupils_per_year'], 0)}"
+                f" × {demo['group']['school_years']} jaar: {_fmt(demo['group']['seed_seconds'], 1)} s",
                 "target": "",
                 "met": None,
             }
