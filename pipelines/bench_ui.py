@@ -9,16 +9,14 @@ The pipelines package never imports Streamlit: AppTest runs in a child process
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
+from pipelines.app_server import AppDidNotStart, running_app
 from pipelines.bench import BenchContext, BenchError, _dec, _n, run_module, section
 from pipelines.bench_app import group_database
 
@@ -73,12 +71,6 @@ def bench_pages(ctx: BenchContext) -> dict:
 
 
 # -- the server's memory after every page in a real browser ----------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _process_memory_mb(pid: int) -> tuple[float, float]:
     """Resident memory now and at its peak (VmRSS, VmHWM) of one process, in MB."""
     values = {}
@@ -95,30 +87,6 @@ def _chromium() -> str:
     if not found:
         raise BenchError("chromium ontbreekt (Debian-pakket 'chromium'); nodig voor de geheugenmeting")
     return found
-
-
-def _start_server(db_path: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    log = open(log_path, "w")  # noqa: SIM115 - the child keeps it; closed with the process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-        + ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT,
-        env={**os.environ, "DOSSIER_DB": str(db_path)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise BenchError("streamlit startte niet binnen 90 s: " + log_path.read_text()[-1500:])
 
 
 def _visit_every_page(url: str, accounts: list[dict], params: str) -> list[dict]:
@@ -193,18 +161,14 @@ def bench_memory(ctx: BenchContext) -> dict:
         ).fetchone()
     params = f"klas={row[0]}&leerling={row[1]}"
     ctx.say("De app starten op de scholengroep en elke pagina bezoeken in Chromium, per rol…")
-    proc, url = _start_server(path, ctx.work / "streamlit.log")
     try:
-        time.sleep(1.0)
-        rss_start, _ = _process_memory_mb(proc.pid)
-        visits = _visit_every_page(url, accounts, params)
-        rss_after, peak = _process_memory_mb(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with running_app(path, ctx.work / "streamlit.log") as (url, proc):
+            time.sleep(1.0)
+            rss_start, _ = _process_memory_mb(proc.pid)
+            visits = _visit_every_page(url, accounts, params)
+            rss_after, peak = _process_memory_mb(proc.pid)
+    except AppDidNotStart as exc:
+        raise BenchError(str(exc)) from exc
     return {
         "group": group,
         "rss_start_mb": rss_start,

@@ -7,12 +7,9 @@ provider, and comes back signed in (or refused); the audit log is read after the
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +17,8 @@ import duckdb
 import pytest
 
 from dossier.db import Database
-from tests.browser.conftest import ARTIFACTS, ROOT, _free_port
+from pipelines.app_server import free_port, running_app, stop
+from tests.browser.conftest import ARTIFACTS, ROOT
 from tests.factories import make_school
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
@@ -38,13 +36,7 @@ class OidcApp:
     log_path: Path
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop(self.proc)
 
     def audit(self) -> list[tuple]:
         """The audit rows of sign-in events; only after stop(): the running app holds the file."""
@@ -92,7 +84,7 @@ def oidc_app(provider, tmp_path):
         cwd=ROOT,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(
         "[auth]\n"
@@ -104,32 +96,12 @@ def oidc_app(provider, tmp_path):
         encoding="utf-8",
     )
     log_path = tmp_path / "streamlit.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-        + ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-        # Only this file: a developer's own .streamlit/secrets.toml must not leak into the test.
-        + ["--secrets.files", str(secrets)],
-        cwd=ROOT,
-        env={**os.environ, "DOSSIER_DB": str(db_path)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    app = OidcApp(f"http://127.0.0.1:{port}", provider, db_path, proc, log_path)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(app.url + "/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        app.stop()
-        raise RuntimeError("streamlit startte niet binnen 60 s: " + log_path.read_text()[-2000:])
-    yield app
-    app.stop()
-    log.close()
+    # Only this secrets file: a developer's own .streamlit/secrets.toml must not leak into the test.
+    with running_app(db_path, log_path, port=port, extra_args=["--secrets.files", str(secrets)], timeout=60) as (
+        url,
+        proc,
+    ):
+        yield OidcApp(url, provider, db_path, proc, log_path)
 
 
 def _authorise_at_provider(page, app: OidcApp, *, predefined: str | None = None, typed: str | None = None):
