@@ -172,13 +172,14 @@ def query_phase_history(cur, user: User, pupil_id: int) -> pd.DataFrame:
     return frame
 
 
-def execute_phase_history(cur, pupil_id: int):
-    """Run the query of a pupil's care phases, oldest first; the caller fetches. Unchecked: verify scope first."""
+def execute_phase_history(cur, pupil_id: int, *, ordered: bool = True):
+    """Run the query of a pupil's care phases, oldest first; the caller fetches. Unchecked: verify scope first.
+
+    `ordered=False`: in no particular order, for a caller that sorts on (start_date, id) itself.
+    """
     return cur.execute(
-        """
-        SELECT id, pupil_id, phase, start_date, end_date, note, registration_id, created_by_name, created_at
-        FROM care_phase WHERE pupil_id = ? ORDER BY start_date, id
-        """,
+        "SELECT id, pupil_id, phase, start_date, end_date, note, registration_id, created_by_name, created_at"
+        " FROM care_phase WHERE pupil_id = ?" + (" ORDER BY start_date, id" if ordered else ""),
         [pupil_id],
     )
 

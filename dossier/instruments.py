@@ -60,8 +60,13 @@ def load_zone_bands(cur) -> dict[str, float]:
     An invalid setting must not block every import; the settings screen validates on save.
     """
     row = cur.execute("SELECT value FROM setting WHERE key = ?", [ZONE_BANDS_SETTING]).fetchone()
+    return zone_bands_or_default(row[0] if row else None)
+
+
+def zone_bands_or_default(text: str | None) -> dict[str, float]:
+    """The band table of a stored setting value; the default when it is unset or invalid."""
     try:
-        return parse_zone_bands(row[0] if row else None)
+        return parse_zone_bands(text)
     except ValueError:
         return dict(DEFAULT_ZONE_BANDS)
 

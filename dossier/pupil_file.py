@@ -1,9 +1,12 @@
 """One pupil's dossier as the pupil page shows it, read in one go with one audit entry.
 
-`open_pupil_file` checks access once (one scope query, in SQL), then reads identification,
-class history, care phases, measures, registrations and results of that pupil in one
-transaction with one plain SELECT each, and writes a single "view" row to the audit log: one
-opening of a dossier is one entry, however many parts it has.
+`open_pupil_file` checks access once (one scope query, in SQL, that also brings the zone
+bands), then reads class history, care phases, measures, registrations and results of that
+pupil in one transaction with one plain SELECT each (`WHERE pupil_id = ?`, no ORDER BY), and
+writes a single "view" row to the audit log: one opening of a dossier is one entry, however
+many parts it has. Current versions, measure states and the order of rows are derived in numpy
+(dossier/pupil_rows.py): at school-group scale DuckDB spent more time planning window, aggregate
+and sort queries than reading the few dozen rows they return.
 
 The rows are fetched as column arrays; each data frame is built the first time the page asks
 for it and kept. At school-group scale building a dozen small frames cost more than all the
@@ -21,13 +24,12 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from dossier import audit, care, instruments, labels
+from dossier import audit, care, instruments, labels, pupil_rows
 from dossier.access import AccessDenied, User, can, pupil_scope_sql, require
 from dossier.db import Database
 from dossier.pupils import OUT_OF_SCOPE
 from dossier.registrations import (  # noqa: F401 - filter_registrations is part of this module's API
     as_id,
-    execute_current_versions,
     filter_registrations,
     readable_visibilities,
     writable_visibilities,
@@ -137,24 +139,32 @@ def open_pupil_file(db: Database, user: User, pupil_id: int, *, today: date | No
     reads_registrations = bool(readable_visibilities(user))
 
     def read(cur):
-        pupil, allowed = _pupil_in_scope(cur, user, pid)
+        pupil, allowed, bands = _pupil_in_scope(cur, user, pid)
         reads_care = "care.read" in allowed
         visibilities = [v for v in readable_visibilities(user) if f"registrations.{v}.read" in allowed]
-        rows: dict[str, Columns | None] = {
-            "class_history": cur.execute(CLASS_HISTORY_SQL, [pid]).fetchnumpy(),
-            "registrations": execute_current_versions(cur, user, pid, visibilities).fetchnumpy()
-            if reads_registrations
-            else None,
-            "phases": care.execute_phase_history(cur, pid).fetchnumpy() if reads_care else None,
-            "measures": care.execute_measures(cur, pid, day).fetchnumpy() if reads_care else None,
-        }
+        history = _sorted(cur.execute(CLASS_HISTORY_SQL, [pid]).fetchnumpy(), "school_year")
+        rows: dict[str, Columns | None] = {"class_history": history, "registrations": None}
+        followed_up: frozenset[int] = frozenset()
+        if reads_registrations:
+            versions = cur.execute(pupil_rows.registration_rows_sql(visibilities), [pid]).fetchnumpy()
+            current = pupil_rows.current_versions(
+                versions, visibilities, _class_names(cur, history, versions), _attachments(cur, versions)
+            )
+            rows["registrations"] = current
+            if reads_care:
+                followed_up = pupil_rows.followed_up(versions, _agreements_that_may_be_due(current, day))
+        if reads_care:
+            phases = care.execute_phase_history(cur, pid, ordered=False).fetchnumpy()
+            rows["phases"] = _sorted(phases, "start_date", "id")
+        else:
+            rows["phases"] = None
+        rows["measures"] = _measures(cur, pid, day) if reads_care else None
         if can(user, "results.read"):
             # Out of scope for results: the same empty frames (columns, types) as before.
             condition = "TRUE" if "results.read" in allowed else "FALSE"
             for key in INSTRUMENTS:
-                rows[key] = cur.execute(instrument_sql(key, condition), [pid]).fetchnumpy()
-        followed_up = _followed_up(cur, user, pid, rows["registrations"], day) if reads_care else frozenset()
-        bands = instruments.load_zone_bands(cur)
+                found = cur.execute(instrument_sql(key, condition, ordered=False), [pid]).fetchnumpy()
+                rows[key] = _sorted(found, INSTRUMENTS[key][1])
         registrations, measures = rows["registrations"], rows["measures"]
         audit.record(
             cur,
@@ -183,12 +193,11 @@ CLASS_HISTORY_SQL = """
     SELECT e.school_year, c.name AS class_name, c.level, c.grade, e.entry_date, e.leave_date, c.id AS class_id
     FROM enrolment e JOIN class c ON c.id = e.class_id
     WHERE e.pupil_id = ?
-    ORDER BY e.school_year
-"""
+"""  # in school-year order: sorted after reading (_sorted)
 
 
-def _pupil_in_scope(cur, user: User, pupil_id: int) -> tuple[dict, set[str]]:
-    """The pupil's identification and the permissions the user holds for this pupil: one query.
+def _pupil_in_scope(cur, user: User, pupil_id: int) -> tuple[dict, set[str], dict[str, float]]:
+    """The pupil's identification, the permissions the user holds for this pupil and the zone bands: one query.
 
     AccessDenied (the same message whether the id exists or not) when the pupil is outside
     the user's scope for pupils.read or dossier.read. Each distinct scope condition of
@@ -204,7 +213,8 @@ def _pupil_in_scope(cur, user: User, pupil_id: int) -> tuple[dict, set[str]]:
         granted_by[permission] = conditions.setdefault((condition, tuple(params)), f"s{len(conditions)}")
     flags = ", ".join(f"{condition} AS {name}" for (condition, _), name in conditions.items())
     cur.execute(
-        f"SELECT p.id, p.pupil_number, p.first_name, p.last_name, p.birth_date, p.gender, {flags}"
+        f"SELECT p.id, p.pupil_number, p.first_name, p.last_name, p.birth_date, p.gender, {flags},"
+        f" (SELECT value FROM setting WHERE key = '{instruments.ZONE_BANDS_SETTING}') AS zone_bands_setting"
         f" FROM pupil p WHERE p.id = ?",
         [*(v for (_, params) in conditions for v in params), pupil_id],
     )
@@ -214,42 +224,74 @@ def _pupil_in_scope(cur, user: User, pupil_id: int) -> tuple[dict, set[str]]:
     allowed = {permission for permission, name in granted_by.items() if holds.get(name)}
     if not {"pupils.read", "dossier.read"} <= allowed:
         raise AccessDenied(OUT_OF_SCOPE)
-    pupil = {name: holds[name] for name in names if name not in conditions.values()}
-    return pupil, allowed
+    bands = instruments.zone_bands_or_default(holds.pop("zone_bands_setting"))
+    pupil = {name: holds[name] for name in names if name not in (*conditions.values(), "zone_bands_setting")}
+    return pupil, allowed, bands
 
 
 SCOPED_PERMISSIONS = ("pupils.read", "dossier.read", "care.read", "results.read")
 
 
-def _followed_up(cur, user: User, pupil_id: int, registrations: Columns | None, day: date) -> frozenset[int]:
-    """Of this pupil's readable agreements that could be due, those a current registration follows up.
+def _class_names(cur, history: Columns, versions: Columns) -> dict[int, str]:
+    """Names of the classes the pupil's registrations were written in: the class history has them.
 
-    As in care.query_due_evaluations, any current, not withdrawn registration of the pupil
-    counts, also one this user may not read; only the ids of readable agreements come back.
+    A registration's class is the pupil's class when it was written; only when an enrolment was
+    changed afterwards can it miss from the history, and then it is read by id.
     """
-    if registrations is None:
-        return frozenset()
+    names = dict(zip(np.asarray(history["class_id"]).tolist(), np.asarray(history["class_name"]).tolist(), strict=True))
+    wanted = {int(c) for c in np.ma.compressed(np.ma.asarray(versions["class_id"])).tolist()} - names.keys()
+    if wanted:
+        marks = ", ".join(str(c) for c in sorted(wanted))  # ints read from the database, not user input
+        names.update(cur.execute(f"SELECT id, name FROM class WHERE id IN ({marks})").fetchall())
+    return names
+
+
+def _attachments(cur, versions: Columns) -> dict[int, str]:
+    """The latest attachment's file name per registration that ever was a verslag.
+
+    registrations.attach_pdf accepts a PDF only on a verslag, so other registrations are not looked up.
+    """
+    reports = np.asarray(versions["type"]) == "verslag"
+    if not reports.any():
+        return {}
+    marks = ", ".join(str(int(r)) for r in sorted(set(np.asarray(versions["registration_id"])[reports].tolist())))
+    return dict(
+        cur.execute(
+            "SELECT registration_id, arg_max(file_name, id) FROM registration_attachment"
+            f" WHERE registration_id IN ({marks}) GROUP BY registration_id"
+        ).fetchall()
+    )
+
+
+def _agreements_that_may_be_due(current: Columns, day: date) -> list[int]:
+    """Readable, not withdrawn registrations with an evaluation date up to the due horizon."""
     horizon = np.datetime64(day + timedelta(days=DUE_WITHIN_DAYS), "us")
-    evaluation = np.ma.filled(registrations["evaluation_date"], np.datetime64("NaT"))
-    open_ = ~np.ma.filled(registrations["withdrawn"], True) & (evaluation <= horizon)
-    candidates = [int(i) for i in np.asarray(registrations["registration_id"])[open_]]
-    if not candidates:
-        return frozenset()
-    found = cur.execute(
-        # The pupil filter alone in its own scan: DuckDB reads through the pupil index only when
-        # the scan has no other filter (with follows_up IS NOT NULL next to it, it read the whole table).
-        """
-        WITH x AS MATERIALIZED (
-            SELECT registration_id, version, follows_up, withdrawn FROM registration WHERE pupil_id = ?
-        )
-        SELECT DISTINCT f.follows_up FROM (
-            SELECT * FROM x WHERE follows_up IS NOT NULL
-            QUALIFY row_number() OVER (PARTITION BY registration_id ORDER BY version DESC) = 1
-        ) f WHERE NOT f.withdrawn AND list_contains(?, f.follows_up)
-        """,
-        [pupil_id, candidates],
-    ).fetchall()
-    return frozenset(r[0] for r in found)
+    evaluation = np.ma.filled(np.ma.asarray(current["evaluation_date"]), np.datetime64("NaT"))
+    open_ = ~np.asarray(current["withdrawn"], dtype=bool) & (evaluation <= horizon)
+    return np.asarray(current["registration_id"])[open_].tolist()
+
+
+def _measures(cur, pupil_id: int, day: date) -> Columns:
+    measures = cur.execute("SELECT * FROM measure WHERE pupil_id = ?", [pupil_id]).fetchnumpy()
+    evaluations = None
+    if len(measures["id"]):
+        marks = ", ".join(str(int(m)) for m in np.asarray(measures["id"]).tolist())
+        evaluations = cur.execute(
+            f"SELECT {', '.join(pupil_rows.EVALUATION_READ)} FROM measure_evaluation WHERE measure_id IN ({marks})"
+        ).fetchnumpy()
+    return pupil_rows.measure_states(measures, evaluations, day)
+
+
+def _sorted(columns: Columns, *keys: str) -> Columns:
+    """Rows in ascending order of `keys` (first key first), ties in the order read: a sort in numpy
+    instead of ORDER BY, which cost a DuckDB sort per statement."""
+    if not columns or len(next(iter(columns.values()))) < 2:
+        return columns
+    if len(keys) == 1:
+        order = np.argsort(np.asarray(np.ma.getdata(columns[keys[0]])), kind="stable")
+    else:
+        order = np.lexsort(tuple(np.asarray(np.ma.getdata(columns[k])) for k in reversed(keys)))
+    return {name: pupil_rows.take(values, order) for name, values in columns.items()}
 
 
 def _count(columns: Columns | None) -> int:

@@ -54,10 +54,14 @@ def query_pupil_results(cur, user: User, pupil_id: int) -> dict[str, pd.DataFram
     return {key: cur.execute(instrument_sql(key, condition), [pupil_id, *params]).df() for key in INSTRUMENTS}
 
 
-def instrument_sql(key: str, condition: str = "TRUE") -> str:
-    """One pupil's rows of one instrument (parameter: the pupil id), oldest first, limited by `condition`."""
+def instrument_sql(key: str, condition: str = "TRUE", *, ordered: bool = True) -> str:
+    """One pupil's rows of one instrument (parameter: the pupil id), oldest first, limited by `condition`.
+
+    `ordered=False`: in no particular order, for a caller that sorts on the date column itself.
+    """
     table, date_col, columns = INSTRUMENTS[key]
-    return f"SELECT {columns} FROM {table} r WHERE r.pupil_id = ? AND {condition} ORDER BY r.{date_col}"
+    order = f" ORDER BY r.{date_col}" if ordered else ""
+    return f"SELECT {columns} FROM {table} r WHERE r.pupil_id = ? AND {condition}{order}"
 
 
 def latest_zones(lvs: pd.DataFrame) -> pd.DataFrame:
