@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from dossier.access import AccessDenied, User, can
 from dossier.db import Database
@@ -15,6 +16,14 @@ def page_context(permission: str | None = None) -> tuple[Database, User]:
 
     This only decides what to show: the core checks access again on every call.
     """
+    if PagesManager.uses_pages_directory:
+        # The first visit of a freshly started server came in through a page link (a bookmark, a
+        # shared dossier link): Streamlit then runs the page file itself, in its old pages/-folder
+        # mode, before app.py ever set up the navigation, and stays in that mode until someone opens
+        # the start page. Leave that mode and run again: app.py runs first and keeps the link's page
+        # and query parameters (sign-in first, then the linked page).
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     db = get_db()
     user = st.session_state.get(_USER_KEY)
     if user is None:
