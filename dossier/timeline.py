@@ -26,6 +26,10 @@ DOMAIN_LABELS = {
 PHASE_LABELS = {0: "Fase 0", 1: "Fase 1 – verhoogde zorg", 2: "Fase 2 – uitbreiding van zorg", 3: "Fase 3 – IAC"}
 
 
+# Between two lanes: the dates under the upper lane and the title of the lower one.
+LANE_GAP_PX = 64
+
+
 def _empty() -> pd.DataFrame:
     return pd.DataFrame()
 
@@ -105,11 +109,14 @@ def pupil_timeline(data: TimelineData, title: str = "Tijdlijn") -> go.Figure:
         return fig
 
     heights = [h for _, _, h in lanes]
+    height = 240 + 170 * len(lanes)
     fig = make_subplots(
         rows=len(lanes),
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.045,
+        # A fixed gap in pixels: the dates under a lane and the title of the next one must both fit
+        # (a fraction of the figure overlapped them once there were five lanes).
+        vertical_spacing=min(0.2, LANE_GAP_PX / (height - 130)) if len(lanes) > 1 else 0.0,
         row_heights=[h / sum(heights) for h in heights],
         subplot_titles=[t for _, t, _ in lanes],
     )
@@ -151,7 +158,7 @@ def pupil_timeline(data: TimelineData, title: str = "Tijdlijn") -> go.Figure:
         fig.update_xaxes(range=[span[0] - pad, span[1] + pad])
     fig.update_layout(
         title=title,
-        height=240 + 170 * len(lanes),
+        height=height,
         hovermode="closest",
         legend={"orientation": "h", "y": -0.08},
         margin={"t": 90, "l": 60, "r": 20, "b": 40},
@@ -250,11 +257,16 @@ def _avi_lane(fig: go.Figure, data: TimelineData, row: int) -> None:
             col=1,
         )
     if levels:
+        # Only the levels around what was read and expected, one either side: all twelve labels
+        # did not fit the lane's height and printed over each other.
+        seen = [int(r) for r in (*best["level_rank"], *best.get("expected_rank", [])) if pd.notna(r)]
+        low = max(0, min(seen, default=0) - 1)
+        high = min(len(levels) - 1, max(seen, default=len(levels) - 1) + 1)
         fig.update_yaxes(
             tickmode="array",
-            tickvals=list(range(len(levels))),
-            ticktext=levels,
-            range=[-0.5, len(levels) - 0.5],
+            tickvals=list(range(low, high + 1)),
+            ticktext=levels[low : high + 1],
+            range=[low - 0.5, high + 0.5],
             row=row,
             col=1,
         )

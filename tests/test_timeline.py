@@ -108,6 +108,9 @@ def test_avi_shows_best_card_per_day_against_expected():
     assert list(achieved.y) == [1, 2]
     expected = next(t for t in fig.data if t.name == "AVI verwacht")
     assert list(expected.text) == ["M3", "E3"]
+    # The axis labels the levels read and expected, one level either side, not all twelve.
+    axis = fig.layout[expected.yaxis.replace("y", "yaxis")]
+    assert list(axis.ticktext) == list(AVI[0:4]) and list(axis.tickvals) == [0, 1, 2, 3]
 
 
 def test_user_text_is_escaped_in_hover():
