@@ -153,36 +153,87 @@ def _domain(value: object) -> str:
 
 # -- class dashboard -------------------------------------------------------------------
 #
-# The page's figures all come from one read of the class's rows (ClassData, one SQL statement
-# with the scope applied once in the `members` CTE); the per-view functions below derive each
-# frame from that read. Each public query function reads only the parts it needs.
+# The page's figures all come from one read of the class's rows (ClassData): a handful of small
+# statements in one transaction, so every part sees the same snapshot. The scope is applied in SQL
+# to the class and to its members; every part then reads the rows of those member ids only. The
+# per-view functions below derive each frame from that read. Each public query function reads
+# only the parts it needs.
 
 _PUPIL_COLS = ["pupil_id", "pupil_number", "first_name", "last_name"]
 
-# Columns of each part of the one read (the union has them all; a part keeps its own).
-_PART_COLUMNS = {
-    "class": ["class_id", "class_name", "school_year", "level", "grade"],
-    "pupil": [*_PUPIL_COLS, "leave_date", "care_ok"],
-    "lvs": ["pupil_id", "domain", "school_year", "moment", "zone", "percentile", "test_date", "grade"],
-    "avi": ["pupil_id", "school_year", "moment", "grade", "level_rank", "test_date"],
-    "dmt": [
-        "pupil_id",
-        "school_year",
-        "moment",
-        "test_date",
-        "grade",
-        "card1_correct",
-        "card2_correct",
-        "card3_correct",
-        "card1_errors",
-        "card2_errors",
-        "card3_errors",
-        "percentile",
-        "zone",
-    ],
-    "leuven": ["pupil_id", "school_year", "observed_on", "scale", "score_text", "score", "context", "observer"],
-    "phase": ["pupil_id", "phase", "phase_start"],
-    "measures": ["pupil_id", "active_measures", "measures", "next_due_date", "overdue_measures"],
+# Each part's columns with their kind: i32/i64 integers (INTEGER/BIGINT), f floats, d dates,
+# s text, o lists. The frames keep the types the single UNION ALL BY NAME read gave them with
+# .df(), which the pages and their tests were written against: every integer nullable (the
+# union padded each part with NULLs), text typed `str` once any part has a value in that column.
+_PART_COLUMNS: dict[str, dict[str, str]] = {
+    "pupil": {
+        "pupil_id": "i32",
+        "pupil_number": "s",
+        "first_name": "s",
+        "last_name": "s",
+        "leave_date": "d",
+        "care_ok": "b",
+    },
+    "lvs": {
+        "pupil_id": "i32",
+        "domain": "s",
+        "school_year": "s",
+        "moment": "s",
+        "zone": "s",
+        "percentile": "f",
+        "test_date": "d",
+        "grade": "i32",
+    },
+    "avi": {
+        "pupil_id": "i32",
+        "school_year": "s",
+        "moment": "s",
+        "grade": "i32",
+        "level_rank": "i32",
+        "test_date": "d",
+    },
+    "dmt": {
+        "pupil_id": "i32",
+        "school_year": "s",
+        "moment": "s",
+        "test_date": "d",
+        "grade": "i32",
+        "card1_correct": "i32",
+        "card2_correct": "i32",
+        "card3_correct": "i32",
+        "card1_errors": "i32",
+        "card2_errors": "i32",
+        "card3_errors": "i32",
+        "percentile": "f",
+        "zone": "s",
+    },
+    "leuven": {
+        "pupil_id": "i32",
+        "school_year": "s",
+        "observed_on": "d",
+        "scale": "s",
+        "score_text": "s",
+        "score": "f",
+        "context": "s",
+        "observer": "s",
+    },
+    "phase": {"pupil_id": "i32", "phase": "i32", "phase_start": "d"},
+    "measures": {
+        "pupil_id": "i32",
+        "active_measures": "i64",
+        "measures": "o",
+        "next_due_date": "d",
+        "overdue_measures": "i64",
+    },
+}
+_EMPTY_DTYPE = {
+    "b": bool,
+    "i32": np.int32,
+    "i64": np.int64,
+    "f": np.float64,
+    "d": "datetime64[us]",
+    "s": object,
+    "o": object,
 }
 CLASS_PARTS = frozenset({"lvs", "avi", "dmt", "leuven", "care"})
 
@@ -213,6 +264,100 @@ def _history(value: object) -> int:
     return value
 
 
+# A fetched column: its values and where they are missing.
+Column = tuple[np.ndarray, np.ndarray]
+Columns = dict[str, Column]
+
+# The rows of each part, for the member ids read first (a literal list of ints from the database,
+# never user text: DuckDB then prunes on them like on any constant). All parts go in one statement,
+# told apart by `part`; `row_order` keeps each part in table order, as the old single read gave it.
+_PART_SQL = {
+    "names": """SELECT 'names' AS part, rowid AS row_order, id AS pupil_id, pupil_number, first_name, last_name
+        FROM pupil WHERE id = ANY([{ids}])""",
+    "lvs": """SELECT 'lvs' AS part, rowid AS row_order, pupil_id, domain, school_year, moment, zone, percentile,
+               test_date, grade
+        FROM lvs_result WHERE pupil_id = ANY([{ids}]) AND ({lvs_years})""",
+    # The highest card read counts as the level reached at that moment.
+    "avi": """SELECT 'avi' AS part, min(rowid) AS row_order, pupil_id, school_year, moment, max(grade) AS grade,
+               max(level_rank) AS level_rank, max(test_date) AS test_date
+        FROM avi_result WHERE pupil_id = ANY([{ids}]) AND school_year = $year
+        GROUP BY pupil_id, school_year, moment""",
+    "dmt": """SELECT 'dmt' AS part, rowid AS row_order, pupil_id, school_year, moment, test_date, grade,
+               card1_correct, card2_correct, card3_correct, card1_errors, card2_errors, card3_errors, percentile, zone
+        FROM dmt_result WHERE pupil_id = ANY([{ids}]) AND school_year = $year""",
+    "leuven": """SELECT 'leuven' AS part, rowid AS row_order, pupil_id, school_year, observed_on, scale, score_text,
+               score, context, observer
+        FROM wellbeing_result WHERE pupil_id = ANY([{ids}]) AND school_year = $year""",
+    "phase": """SELECT 'phase' AS part, min(rowid) AS row_order, pupil_id, arg_max(phase, start_date) AS phase,
+               max(start_date) AS phase_start
+        FROM care_phase
+        WHERE pupil_id = ANY([{cared}]) AND start_date <= $today AND (end_date IS NULL OR end_date >= $today)
+        GROUP BY pupil_id""",
+    # Each measure of the cared-for members with each of its evaluations: _active_measures applies
+    # care.measure_state_sql's rule to them (a CTE of that SQL here costs more than the rest of the read).
+    "measure_rows": """SELECT 'measure_rows' AS part, m.id AS row_order, m.id AS measure_id, m.pupil_id, m.category,
+               m.description,
+               m.start_date, m.end_date, m.evaluation_date, e.id AS evaluation_id, e.decision, e.evaluated_on,
+               e.next_evaluation_date
+        FROM measure m LEFT JOIN measure_evaluation e ON e.measure_id = m.id
+        WHERE m.pupil_id = ANY([{cared}])""",
+}
+
+
+def _id_list(ids) -> str:
+    """An SQL list of pupil ids this module read from the database (ints, never user text)."""
+    return ", ".join(str(int(i)) for i in ids)
+
+
+def _unpack(fetched: dict) -> Columns:
+    """fetchnumpy's columns as (values, missing) pairs: indexing a masked array costs twenty times more."""
+    columns = {}
+    for name, values in fetched.items():
+        if isinstance(values, np.ma.MaskedArray):
+            columns[name] = (np.asarray(values.data), np.ma.getmaskarray(values))
+        else:
+            columns[name] = (np.asarray(values), np.zeros(len(values), dtype=bool))
+    return columns
+
+
+def _rows(columns: Columns, rows: np.ndarray, names) -> Columns:
+    return {name: (columns[name][0][rows], columns[name][1][rows]) for name in names}
+
+
+def _in_row_order(columns: Columns, rows: np.ndarray, names) -> Columns:
+    """`rows` of the fetched columns in table order, as the scans of the old single read returned them."""
+    return _rows(columns, rows[np.argsort(columns["row_order"][0][rows], kind="stable")], names)
+
+
+def _typed(column: Column, kind: str, *, text: bool, nullable: bool = True):
+    """One fetched column with the type the union read gave it (see _PART_COLUMNS)."""
+    raw, mask = column
+    if kind in ("i32", "i64"):
+        raw = raw.astype(np.int32 if kind == "i32" else np.int64, copy=False)
+        return pd.arrays.IntegerArray(raw, mask.copy()) if nullable else raw
+    if kind in ("f", "d"):
+        raw = raw.astype(np.float64 if kind == "f" else "datetime64[us]", copy=True)
+        raw[mask] = np.nan if kind == "f" else np.datetime64("NaT")
+        return raw
+    if kind == "b":
+        return raw.astype(bool) & ~mask
+    raw = raw.astype(object, copy=True)
+    raw[mask] = None
+    return pd.array(raw, dtype="str") if text else raw
+
+
+def _part_frame(name: str, columns: Columns | None, *, texts: set[str], grade_nullable: bool) -> pd.DataFrame:
+    kinds = _PART_COLUMNS[name]
+    if columns is None:
+        columns = {col: (np.empty(0, dtype=_EMPTY_DTYPE[kind]), np.empty(0, dtype=bool)) for col, kind in kinds.items()}
+    return _frame(
+        {
+            col: _typed(columns[col], kind, text=col in texts, nullable=col != "grade" or grade_nullable)
+            for col, kind in kinds.items()
+        }
+    )
+
+
 def _read_class(
     cur,
     user: User,
@@ -223,102 +368,199 @@ def _read_class(
     lvs_years: tuple[str, ...] = (),
     today: date | None = None,
 ) -> ClassData:
-    """One statement for everything the class dashboard shows; AccessDenied for a class outside the scope.
+    """Everything the class dashboard shows, in one transaction; AccessDenied for a class outside the scope.
 
-    The class and pupil scope are applied once, in `members`; every part reads only rows of
-    those pupils. LVS rows cover `history` school years before the class's and any of `lvs_years`.
+    The class and pupil scope are applied in SQL to the class and its members; every part reads
+    only rows of those pupils. LVS rows cover `history` school years before the class's and any
+    of `lvs_years`.
     """
     ident = _class_id(class_id)
     today = today or date.today()
-    care = "care" in parts
     class_cond, class_params = class_scope_sql(user, "dashboard.class", "c.id")
     pupil_cond, pupil_params = pupil_scope_sql(user, "dashboard.class", "e.pupil_id")
-    if care:
+    if "care" in parts:
         care_cond, care_params = pupil_scope_sql(user, "care.read", "e.pupil_id")
         # The same condition holds for every member already; evaluating it twice costs a second scope check.
         if (care_cond, care_params) == (pupil_cond, pupil_params):
             care_cond, care_params = "TRUE", []
     else:
         care_cond, care_params = "FALSE", []
-    # Every part is in the statement, a part not asked for as `AND FALSE` (the planner drops it), so
-    # the columns and their types are the same whatever was asked.
-    wanted = {name: "TRUE" if name in parts else "FALSE" for name in ("lvs", "avi", "dmt", "leuven", "care")}
-    in_members = "pupil_id IN (SELECT pupil_id FROM members)"
-    this_year = "school_year = (SELECT school_year FROM cls)"
-    cared = f"{wanted['care']} AND pupil_id IN (SELECT pupil_id FROM members WHERE care_ok AND leave_date IS NULL)"
-    ctes = [
-        f"""cls AS MATERIALIZED (
-            SELECT c.id, c.name, c.school_year, c.level, c.grade, CAST(left(c.school_year, 4) AS INTEGER) AS y0
-            FROM class c WHERE c.id = ? AND {class_cond}
-        )""",
-        f"""members AS MATERIALIZED (
-            SELECT e.pupil_id, e.leave_date, {care_cond} AS care_ok
-            FROM enrolment e JOIN cls ON cls.id = e.class_id
-            WHERE {pupil_cond}
-        )""",
-        measure_state_sql(cared).strip(),
-    ]
-    selects = [
-        "SELECT 'class' AS part, id AS class_id, name AS class_name, school_year, level, grade FROM cls",
-        "SELECT 'pupil' AS part, m.pupil_id, p.pupil_number, p.first_name, p.last_name, m.leave_date, m.care_ok"
-        " FROM members m JOIN pupil p ON p.id = m.pupil_id",
-        f"SELECT 'setting' AS part, value AS setting FROM setting WHERE key = '{ZONE_BANDS_SETTING}'",
-        f"""SELECT 'lvs' AS part, pupil_id, domain, school_year, moment, zone, percentile, test_date, grade
-        FROM lvs_result WHERE {wanted["lvs"]} AND {in_members}
-          AND (school_year BETWEEN (SELECT printf('%d-%d', y0 - ?, y0 - ? + 1) FROM cls)
-                               AND (SELECT school_year FROM cls)
-               OR list_contains(?::VARCHAR[], school_year))""",
-        # The highest card read counts as the level reached at that moment.
-        f"""SELECT 'avi' AS part, pupil_id, school_year, moment, max(grade) AS grade,
-               max(level_rank) AS level_rank, max(test_date) AS test_date
-        FROM avi_result WHERE {wanted["avi"]} AND {in_members} AND {this_year}
-        GROUP BY pupil_id, school_year, moment""",
-        f"""SELECT 'dmt' AS part, pupil_id, school_year, moment, test_date, grade,
-               card1_correct, card2_correct, card3_correct, card1_errors, card2_errors, card3_errors,
-               percentile, zone
-        FROM dmt_result WHERE {wanted["dmt"]} AND {in_members} AND {this_year}""",
-        f"""SELECT 'leuven' AS part, pupil_id, school_year, observed_on, scale, score_text, score, context, observer
-        FROM wellbeing_result WHERE {wanted["leuven"]} AND {in_members} AND {this_year}""",
-        f"""SELECT 'phase' AS part, pupil_id, arg_max(phase, start_date) AS phase, max(start_date) AS phase_start
-        FROM care_phase WHERE {cared} AND start_date <= ?::DATE AND (end_date IS NULL OR end_date >= ?::DATE)
-        GROUP BY pupil_id""",
-        f"""SELECT 'measures' AS part, pupil_id, count(*) AS active_measures,
-               list({_category_label_sql("category")} || ': ' || description ORDER BY start_date, id) AS measures,
-               min(next_evaluation) AS next_due_date,
-               count(*) FILTER (WHERE next_evaluation < ?::DATE) AS overdue_measures
-        FROM measure_state WHERE start_date <= ?::DATE AND (effective_end IS NULL OR effective_end >= ?::DATE)
-        GROUP BY pupil_id""",
-    ]
-    params = [ident, *class_params, *care_params, *pupil_params, history, history, list(lvs_years), *[today] * 5]
-    sql = "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL BY NAME\n".join(selects)
-    frame = cur.execute(sql, params).df()
-    # Split by position rather than with a pandas groupby: each part is a handful of rows.
-    rows_of: dict[str, list[int]] = {}
-    for i, name in enumerate(frame["part"].tolist()):
-        rows_of.setdefault(name, []).append(i)
-    if "class" not in rows_of:
-        raise AccessDenied(NO_CLASS)
-    info_row = rows_of["class"][0]
-    info = {
-        "id": int(frame["class_id"].iat[info_row]),
-        "name": str(frame["class_name"].iat[info_row]),
-        "school_year": str(frame["school_year"].iat[info_row]),
-        "level": str(frame["level"].iat[info_row]),
-        "grade": int(frame["grade"].iat[info_row]),
-    }
-    setting = rows_of.get("setting")
+    # Two statements (the members, then their rows) in one transaction, so both see one snapshot.
+    cur.execute("BEGIN TRANSACTION")
     try:
-        bands = parse_zone_bands(None if setting is None else frame["setting"].iat[setting[0]])
+        found = cur.execute(
+            f"""SELECT c.id, c.name, c.school_year, c.level, c.grade, s.value AS setting,
+                   m.pupil_id, m.leave_date, m.care_ok
+            FROM class c
+            LEFT JOIN setting s ON s.key = '{ZONE_BANDS_SETTING}'
+            LEFT JOIN (
+                SELECT e.pupil_id, e.leave_date, {care_cond} AS care_ok FROM enrolment e
+                WHERE e.class_id = ? AND {pupil_cond}
+            ) m ON TRUE
+            WHERE c.id = ? AND {class_cond}""",
+            [*care_params, ident, *pupil_params, ident, *class_params],
+        ).fetchnumpy()
+        if not len(found["id"]):
+            raise AccessDenied(NO_CLASS)
+        found = _unpack(found)
+        info = {
+            "id": int(found["id"][0][0]),
+            "name": str(found["name"][0][0]),
+            "school_year": str(found["school_year"][0][0]),
+            "level": str(found["level"][0][0]),
+            "grade": int(found["grade"][0][0]),
+        }
+        setting = None if found["setting"][1][0] else found["setting"][0][0]
+        members = _rows(found, np.flatnonzero(~found["pupil_id"][1]), ("pupil_id", "leave_date", "care_ok"))
+        fetched = _read_parts(cur, members, info["school_year"], parts, history, lvs_years, today)
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    try:
+        bands = parse_zone_bands(setting)
     except ValueError:
         bands = dict(DEFAULT_ZONE_BANDS)  # an invalid setting must not block the dashboard (as load_zone_bands)
-    read = {}
-    for name in ("lvs", "avi", "dmt", "leuven", "phase", "measures"):
-        read[name] = _frame(_take(frame, _PART_COLUMNS[name], rows_of.get(name, [])))
-    columns = _take(frame, _PART_COLUMNS["pupil"], rows_of.get("pupil", []))
-    columns["left_school"] = ~pd.isna(np.asarray(columns["leave_date"]))
-    columns["care_ok"] = np.asarray([not _missing(ok) and bool(ok) for ok in columns["care_ok"]], dtype=bool)
-    pupils = _frame(columns)
-    return ClassData(info=info, pupils=pupils, parts=read, bands=bands, today=today, care_read=care)
+    pupils = _pupil_rows(members, fetched.pop("names", None))
+    texts = {"school_year"} | {
+        col
+        for name, columns in [("pupil", pupils), *fetched.items()]
+        for col, kind in _PART_COLUMNS[name].items()
+        if kind == "s" and not columns[col][1].all()
+    }
+    # The old read's grade column was nullable as soon as its union held a row without a grade.
+    grade_nullable = setting is not None or any(
+        len(columns["pupil_id"][0]) for name, columns in [("pupil", pupils), *fetched.items()] if name not in _GRADED
+    )
+    frames = {
+        name: _part_frame(name, fetched.get(name), texts=texts, grade_nullable=grade_nullable)
+        for name in ("lvs", "avi", "dmt", "leuven", "phase", "measures")
+    }
+    frame = _part_frame("pupil", pupils, texts=texts, grade_nullable=grade_nullable)
+    frame["left_school"] = ~pupils["leave_date"][1]
+    return ClassData(info=info, pupils=frame, parts=frames, bands=bands, today=today, care_read="care" in parts)
+
+
+_GRADED = frozenset({"lvs", "avi", "dmt"})
+_NAMES = ("pupil_id", "pupil_number", "first_name", "last_name")
+_MEASURE_ROWS = (
+    "measure_id",
+    "pupil_id",
+    "category",
+    "description",
+    "start_date",
+    "end_date",
+    "evaluation_date",
+    "evaluation_id",
+    "decision",
+    "evaluated_on",
+    "next_evaluation_date",
+)
+
+
+def _pupil_rows(members: Columns, names: Columns | None) -> Columns:
+    """The members with their names, in the pupil table's order (as the old read's join gave them).
+
+    A member without a pupil row (which the old read's join dropped) has no line of its own.
+    """
+    if names is None:
+        empty = (np.empty(0, dtype=object), np.empty(0, dtype=bool))
+        return _rows(members, np.empty(0, dtype=np.intp), members) | dict.fromkeys(_NAMES[1:], empty)
+    row_of = {pupil: i for i, pupil in enumerate(members["pupil_id"][0].tolist())}
+    at = np.asarray([row_of[pupil] for pupil in names["pupil_id"][0].tolist()], dtype=np.intp)
+    return names | _rows(members, at, ("leave_date", "care_ok"))
+
+
+def _read_parts(cur, members: Columns, year: str, parts, history, lvs_years, today) -> dict[str, Columns]:
+    """The members' rows of every part asked for, in one statement; {} without members."""
+    pupil_ids, _ = members["pupil_id"]
+    if not len(pupil_ids):
+        return {}
+    ids = _id_list(pupil_ids)
+    # Care only for members the care scope allows and who are still at school.
+    care_ok, care_missing = members["care_ok"]
+    cared = _id_list(pupil_ids[care_ok.astype(bool) & ~care_missing & members["leave_date"][1]])
+    y0 = int(year[:4])
+    params: dict[str, object] = {"year": year, "first": f"{y0 - history}-{y0 - history + 1}"}
+    years = "school_year BETWEEN $first AND $year"
+    if lvs_years:
+        years += " OR list_contains($extra::VARCHAR[], school_year)"
+        params["extra"] = list(lvs_years)
+    read = ["names", *(name for name in ("lvs", "avi", "dmt", "leuven") if name in parts)]
+    selects = [_PART_SQL[name].format(ids=ids, lvs_years=years) for name in read]
+    if "care" in parts and cared:
+        read += ["phase", "measure_rows"]
+        selects += [_PART_SQL[name].format(cared=cared) for name in ("phase", "measure_rows")]
+        params["today"] = today
+    sql = "\nUNION ALL BY NAME\n".join(selects)
+    columns = _unpack(cur.execute(sql, {key: value for key, value in params.items() if f"${key}" in sql}).fetchnumpy())
+    part = columns["part"][0]
+    fields = {"names": _NAMES, "measure_rows": _MEASURE_ROWS}
+    fetched = {
+        name: _in_row_order(columns, np.flatnonzero(part == name), fields.get(name) or _PART_COLUMNS[name])
+        for name in read
+    }
+    if "measure_rows" in fetched:
+        fetched["measures"] = _active_measures(fetched.pop("measure_rows"), today)
+    return fetched
+
+
+def _active_measures(rows: Columns, today: date) -> Columns:
+    """Per pupil, the measures active on `today`, by the rule of care.measure_state_sql.
+
+    A measure's latest evaluation (highest id) decides: 'stopzetten' ends it on the evaluation
+    day, otherwise its planned end holds; the next evaluation is the latest evaluation's next date,
+    or the measure's first evaluation date while it has none. tests/test_class_read.py checks this
+    against that SQL, so a change of the rule there cannot go unnoticed here.
+    """
+    day = np.datetime64(today, "us")
+
+    def values(col: str) -> list:
+        raw, missing = rows[col]
+        plain = list(raw) if raw.dtype.kind == "M" else raw.tolist()
+        return [None if m else v for v, m in zip(plain, missing.tolist(), strict=True)]
+
+    evaluation = values("evaluation_id")
+    latest: dict[int, int] = {}
+    for i, ident in enumerate(rows["measure_id"][0].tolist()):
+        j = latest.get(ident)
+        if j is None or (evaluation[i] is not None and (evaluation[j] is None or evaluation[i] > evaluation[j])):
+            latest[ident] = i
+    start, end, first_due = values("start_date"), values("end_date"), values("evaluation_date")
+    evaluated_on, next_date = values("evaluated_on"), values("next_evaluation_date")
+    decision, category, description = values("decision"), values("category"), values("description")
+    pupil = rows["pupil_id"][0].tolist()
+    per_pupil: dict[int, list] = {}
+    for ident, i in latest.items():
+        effective_end = evaluated_on[i] if decision[i] == "stopzetten" else end[i]
+        due = first_due[i] if evaluation[i] is None else next_date[i]
+        if start[i] <= day and (effective_end is None or effective_end >= day):
+            label = f"{STICORDI.get(category[i], category[i])}: {description[i]}"
+            per_pupil.setdefault(pupil[i], []).append((start[i], ident, label, due))
+    order = sorted(per_pupil, key=lambda p: min(item[1] for item in per_pupil[p]))
+    items = [sorted(per_pupil[p]) for p in order]
+    due_dates = [[item[3] for item in group if item[3] is not None] for group in items]
+    next_due = [min(group) if group else None for group in due_dates]
+    present = np.zeros(len(order), dtype=bool)
+    return {
+        "pupil_id": (np.asarray(order, dtype=np.int32), present),
+        "active_measures": (np.asarray([len(group) for group in items], dtype=np.int64), present),
+        "measures": (
+            _object_array([np.asarray([item[2] for item in group], dtype=object) for group in items]),
+            present,
+        ),
+        "next_due_date": (
+            np.asarray([np.datetime64("NaT") if d is None else d for d in next_due], dtype="datetime64[us]"),
+            np.asarray([d is None for d in next_due], dtype=bool),
+        ),
+        "overdue_measures": (np.asarray([sum(d < day for d in group) for group in due_dates], dtype=np.int64), present),
+    }
+
+
+def _object_array(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values if values else []
+    return out
 
 
 def read_class(db: Database, user: User, class_id: object, *, history: int = 1, today: date | None = None) -> ClassData:

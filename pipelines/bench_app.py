@@ -233,7 +233,36 @@ def bench_pupil_page(ctx: BenchContext) -> dict:
 
 
 # -- the class and school dashboards ----------------------------------------------------------
+# The baseline the class dashboard is judged against: one hand-written aggregate over the rows the
+# dashboard reads (history=1): the class's members by their enrolment, their LVS rows of the class's
+# school year and the one before, their AVI, DMT and Leuven rows of the class's school year.
 BARE_CLASS_SQL = """
+    WITH cls AS (
+        SELECT school_year,
+               printf('%d-%d', CAST(left(school_year, 4) AS INTEGER) - 1, CAST(left(school_year, 4) AS INTEGER))
+                   AS previous_year
+        FROM class WHERE id = $1
+    ),
+    members AS (SELECT pupil_id FROM enrolment WHERE class_id = $1)
+    SELECT 'lvs' AS part, domain, moment, zone, count(*) AS n, median(percentile) AS median
+    FROM lvs_result WHERE pupil_id IN (SELECT pupil_id FROM members)
+      AND school_year IN (SELECT school_year FROM cls UNION ALL SELECT previous_year FROM cls)
+    GROUP BY ALL
+    UNION ALL
+    SELECT 'avi', NULL, moment, NULL, count(*), median(level_rank) FROM avi_result
+    WHERE pupil_id IN (SELECT pupil_id FROM members) AND school_year = (SELECT school_year FROM cls) GROUP BY ALL
+    UNION ALL
+    SELECT 'dmt', NULL, moment, NULL, count(*), median(card1_correct) FROM dmt_result
+    WHERE pupil_id IN (SELECT pupil_id FROM members) AND school_year = (SELECT school_year FROM cls) GROUP BY ALL
+    UNION ALL
+    SELECT 'leuven', scale, NULL, NULL, count(*), median(score) FROM wellbeing_result
+    WHERE pupil_id IN (SELECT pupil_id FROM members) AND school_year = (SELECT school_year FROM cls) GROUP BY ALL
+"""
+
+# The earlier baseline, still printed: the rows tagged with the class id at import. Fewer rows than the
+# dashboard reads (only the class's own school year, and a pupil's rows from before a class change
+# carry the other class), so it is not what the target is judged against.
+BARE_CLASS_TAG_SQL = """
     SELECT 'lvs' AS part, domain, moment, zone, count(*) AS n, median(percentile) AS median
     FROM lvs_result WHERE class_id = $1 GROUP BY ALL
     UNION ALL
@@ -292,18 +321,36 @@ def _school_view(db, user) -> None:
 
 def _render_dashboards(result: dict) -> list[str]:
     return [
-        f"{'':52}{'mediaan':>12}",
-        f"{'Klasdashboard: alle gegevens van één klas (1 lezing)':52}{_dec(result['class_ms'], 1) + ' ms':>12}",
-        f"{'Eén handgeschreven aggregaat over dezelfde rijen':52}{_dec(result['bare_class_ms'], 1) + ' ms':>12}",
+        f"{'':60}{'mediaan':>12}",
+        f"{'Klasdashboard: lezing + alle frames van de pagina':60}{_dec(result['class_ms'], 1) + ' ms':>12}",
+        f"{'Klasdashboard: enkel de lezing (read_class)':60}{_dec(result['read_ms'], 1) + ' ms':>12}",
+        f"{'Eén handgeschreven aggregaat over dezelfde rijen':60}{_dec(result['bare_class_ms'], 1) + ' ms':>12}",
+        "  (leerlingen van de klas volgens inschrijving: LVS van dit en vorig schooljaar, AVI/DMT/Leuven van dit)",
         f"Verhouding: {_dec(result['class_ratio'], 2)} (doel: hoogstens {_dec(TARGET_CLASS_RATIO, 0)})"
-        f" - {'gehaald' if result['targets']['class_met'] else 'niet gehaald'}",
-        f"{'Zoneverdeling (zone_distribution, scope + n)':52}{_dec(result['zone_distribution_ms'], 1) + ' ms':>12}",
-        f"{'Dezelfde verdeling, handgeschreven':52}{_dec(result['bare_zone_ms'], 1) + ' ms':>12}",
+        f" - {'gehaald' if result['targets']['class_met'] else 'niet gehaald'};"
+        f" enkel de lezing: {_dec(result['read_ratio'], 2)}",
+        f"{'Ter vergelijking, aggregaat over de rijen met het klaslabel':60}"
+        f"{_dec(result['bare_class_tag_ms'], 1) + ' ms':>12}",
+        f"  (minder rijen: enkel dit schooljaar, via class_id bij de import); verhouding daartegen:"
+        f" {_dec(result['class_ratio_vs_tag'], 2)}",
+        f"{'Zoneverdeling (zone_distribution, scope + n)':60}{_dec(result['zone_distribution_ms'], 1) + ' ms':>12}",
+        f"{'Dezelfde verdeling, handgeschreven':60}{_dec(result['bare_zone_ms'], 1) + ' ms':>12}",
         f"Verhouding zoneverdeling: {_dec(result['zone_ratio'], 2)}",
         f"Schoolzicht (trends, cohortes, klassen vergeleken, zorgfasen): {_dec(result['school_s'], 3)} s"
         f" (doel: hoogstens {_dec(TARGET_SCHOOL_SECONDS, 0)} s)"
         f" - {'gehaald' if result['targets']['school_met'] else 'niet gehaald'}",
     ]
+
+
+def _median_alternating(runs: dict, repeat: int) -> dict[str, float]:
+    """Each of `runs` `repeat` times, taking turns, so that load on the machine hits all alike: the medians."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 @section("dashboards", "Klas- en schooldashboards op schaal van een scholengroep", render=_render_dashboards)
@@ -317,28 +364,29 @@ def bench_dashboards(ctx: BenchContext) -> dict:
         classes = _sample_classes(db, 10)
         if not classes:
             raise BenchError("geen klassen lager onderwijs in de scholengroep")
-        ctx.say(f"Klasdashboard: {len(classes)} klassen, afgewisseld met één handgeschreven aggregaat…")
+        ctx.say(f"Klasdashboard: {len(classes)} klassen, afgewisseld met de handgeschreven aggregaten…")
         from dossier import dashboards
 
-        core_all, bare_all, zone_all, bare_zone_all = [], [], [], []
+        medians: dict[str, list[float]] = {}
         for class_id in classes:
 
-            def bare(class_id=class_id):
+            def bare(sql, class_id=class_id):
                 with db.cursor() as cur:
-                    cur.execute(BARE_CLASS_SQL, [class_id]).df()
+                    cur.execute(sql, [class_id]).df()
 
-            def bare_zone(class_id=class_id):
-                with db.cursor() as cur:
-                    cur.execute(BARE_ZONE_SQL, [class_id]).df()
-
-            core, plain = _median_pair(lambda c=class_id: _class_dashboard(db, user, c), bare, max(3, ctx.repeat))
-            core_all.append(core)
-            bare_all.append(plain)
-            zone, plain_zone = _median_pair(
-                lambda c=class_id: dashboards.zone_distribution(db, user, c), bare_zone, max(3, ctx.repeat)
+            measured = _median_alternating(
+                {
+                    "class": lambda c=class_id: _class_dashboard(db, user, c),
+                    "bare": lambda: bare(BARE_CLASS_SQL),
+                    "read": lambda c=class_id: dashboards.read_class(db, user, c),
+                    "bare_tag": lambda: bare(BARE_CLASS_TAG_SQL),
+                    "zone": lambda c=class_id: dashboards.zone_distribution(db, user, c),
+                    "bare_zone": lambda: bare(BARE_ZONE_SQL),
+                },
+                max(3, ctx.repeat),
             )
-            zone_all.append(zone)
-            bare_zone_all.append(plain_zone)
+            for name, seconds in measured.items():
+                medians.setdefault(name, []).append(seconds)
         ctx.say("Schoolzicht…")
         school_times = []
         for _ in range(max(3, ctx.repeat)):
@@ -347,24 +395,25 @@ def bench_dashboards(ctx: BenchContext) -> dict:
             school_times.append(time.perf_counter() - started)
     finally:
         db.close()
-    class_ms = statistics.median(core_all) * 1000
-    bare_ms = statistics.median(bare_all) * 1000
+    ms = {name: statistics.median(values) * 1000 for name, values in medians.items()}
     school_s = statistics.median(school_times)
-    zone_ms = statistics.median(zone_all) * 1000
-    bare_zone_ms = statistics.median(bare_zone_all) * 1000
     return {
-        "zone_distribution_ms": round(zone_ms, 2),
-        "bare_zone_ms": round(bare_zone_ms, 2),
-        "zone_ratio": round(zone_ms / bare_zone_ms, 2),
+        "zone_distribution_ms": round(ms["zone"], 2),
+        "bare_zone_ms": round(ms["bare_zone"], 2),
+        "zone_ratio": round(ms["zone"] / ms["bare_zone"], 2),
         "group": facts,
         "classes_sampled": len(classes),
-        "class_ms": round(class_ms, 2),
-        "bare_class_ms": round(bare_ms, 2),
-        "class_ratio": round(class_ms / bare_ms, 2),
+        "class_ms": round(ms["class"], 2),
+        "read_ms": round(ms["read"], 2),
+        "bare_class_ms": round(ms["bare"], 2),
+        "bare_class_tag_ms": round(ms["bare_tag"], 2),
+        "class_ratio": round(ms["class"] / ms["bare"], 2),
+        "read_ratio": round(ms["read"] / ms["bare"], 2),
+        "class_ratio_vs_tag": round(ms["class"] / ms["bare_tag"], 2),
         "school_s": round(school_s, 3),
         "targets": {
             "class_ratio_max": TARGET_CLASS_RATIO,
-            "class_met": class_ms / bare_ms <= TARGET_CLASS_RATIO,
+            "class_met": ms["class"] / ms["bare"] <= TARGET_CLASS_RATIO,
             "school_max_s": TARGET_SCHOOL_SECONDS,
             "school_met": school_s <= TARGET_SCHOOL_SECONDS,
         },
