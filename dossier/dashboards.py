@@ -124,6 +124,22 @@ def suppress_small_groups(frame: pd.DataFrame, columns: list[str], *, hide: bool
     return frame
 
 
+def _suppressed(columns: dict, numbers: list[str], *, hide: bool) -> pd.DataFrame:
+    """suppress_small_groups(_frame(columns), numbers, hide=hide), built directly from the columns."""
+    n = np.asarray(columns["n"], dtype=np.int64)  # a group's size is never missing
+    small = n < MIN_GROUP_SIZE if hide else np.zeros(len(n), dtype=bool)
+    if hide:
+        for col in [*numbers, "n"]:
+            integer = col == "n" or col.startswith("count")
+            values = pd.array(columns[col], dtype="Int64" if integer else "Float64")
+            missing = np.asarray(values.isna()) | small
+            raw = values.to_numpy(dtype="int64" if integer else "float64", na_value=0 if integer else np.nan)
+            kind = pd.arrays.IntegerArray if integer else pd.arrays.FloatingArray
+            columns[col] = kind(raw, missing)
+    columns["suppressed"] = small
+    return _frame(columns)
+
+
 def _moment(value: object) -> tuple[str | None, str]:
     """(None, 'begin') from 'begin' (the class's own year) or ('2025-2026', 'begin') from a pair."""
     if isinstance(value, str):
@@ -254,8 +270,28 @@ class ClassData:
     today: date
     care_read: bool
 
+    def __post_init__(self):
+        object.__setattr__(self, "_memo", {})
+
     def part(self, name: str) -> pd.DataFrame:
         return self.parts[name]
+
+    def memo(self, key: object, make):
+        """`make()`, once per read: the page derives ten frames from the same columns."""
+        memo = self._memo
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
+
+    def arrays(self, name: str) -> dict:
+        """The arrays of a part (or of "pupil"), by column."""
+        frame = self.pupils if name == "pupil" else self.parts[name]
+        return self.memo(("arrays", name), lambda: {col: frame[col].array for col in frame.columns})
+
+    def values(self, name: str, col: str) -> list:
+        """One column of a part (or of "pupil") as a list; the derivations only read it."""
+        frame = self.pupils if name == "pupil" else self.parts[name]
+        return self.memo(("values", name, col), lambda: frame[col].tolist())
 
 
 def _history(value: object) -> int:
@@ -591,10 +627,10 @@ def _positions(values: list, order: tuple[str, ...]) -> list[int]:
     return [index.get(value, 0) if not _missing(value) else 0 for value in values]
 
 
-def _take(frame: pd.DataFrame, columns: list[str], rows: list[int]) -> dict:
-    """Columns of `frame` at `rows` (-1: a missing value), each keeping its type."""
+def _take(arrays: Mapping, columns: list[str], rows: list[int]) -> dict:
+    """Columns of a part's `arrays` at `rows` (-1: a missing value), each keeping its type."""
     index = np.asarray(rows, dtype=np.intp)
-    return {col: frame[col].array.take(index, allow_fill=True) for col in columns}
+    return {col: arrays[col].take(index, allow_fill=True) for col in columns}
 
 
 class _Pupils:
@@ -602,13 +638,18 @@ class _Pupils:
 
     def __init__(self, data: ClassData):
         self.frame = data.pupils
-        ids = self.frame["pupil_id"].tolist()
+        self.arrays = data.arrays("pupil")
+        self.ids = ids = data.values("pupil", "pupil_id")
         self.row = {pupil: i for i, pupil in enumerate(ids)}
-        last, first = self.frame["last_name"].tolist(), self.frame["first_name"].tolist()
+        last, first = data.values("pupil", "last_name"), data.values("pupil", "first_name")
         self.name_key = [(_asc(a), _asc(b), _asc(c)) for a, b, c in zip(last, first, ids, strict=True)]
 
     def take(self, rows: list[int], *, left: bool = False) -> dict:
-        return _take(self.frame, [*_PUPIL_COLS, "left_school"] if left else _PUPIL_COLS, rows)
+        return _take(self.arrays, [*_PUPIL_COLS, "left_school"] if left else _PUPIL_COLS, rows)
+
+
+def _pupils(data: ClassData) -> _Pupils:
+    return data.memo("pupils", lambda: _Pupils(data))
 
 
 def _frame(columns: dict) -> pd.DataFrame:
@@ -617,22 +658,23 @@ def _frame(columns: dict) -> pd.DataFrame:
 
 def overview_from(data: ClassData, *, history: int = 1) -> pd.DataFrame:
     """class_overview's frame from a read (which must hold the LVS rows of those years)."""
-    lvs = data.part("lvs")
+    lvs = data.arrays("lvs")
     first, last = shift(data.info["school_year"], -history), data.info["school_year"]
-    years = lvs["school_year"].tolist()
-    keys = list(zip(lvs["pupil_id"].tolist(), lvs["domain"].tolist(), years, lvs["moment"].tolist(), strict=True))
+    years = data.values("lvs", "school_year")
+    ids, domains, moments = (data.values("lvs", col) for col in ("pupil_id", "domain", "moment"))
+    keys = list(zip(ids, domains, years, moments, strict=True))
     # A cell is a (domain, school_year, moment) at which some pupil of the class was tested.
     cells, found = {}, {}
     for i, key in enumerate(keys):
         if first <= years[i] <= last:
             cells.setdefault(key[1:], i)
             found[key] = i
-    pupils = _Pupils(data)
+    pupils = _pupils(data)
     cell_rows = list(cells.values())
     domain_pos = _positions([keys[i][1] for i in cell_rows], LVS_DOMAINS)
     moment_pos = _positions([keys[i][3] for i in cell_rows], MOMENTS)
     grid = []
-    for p, pupil in enumerate(pupils.frame["pupil_id"].tolist()):
+    for p, pupil in enumerate(pupils.ids):
         for c, (domain, year, moment) in enumerate(cells):
             key = (pupils.name_key[p], domain_pos[c], _asc(year), moment_pos[c])
             grid.append((key, p, c, found.get((pupil, domain, year, moment), -1)))
@@ -652,12 +694,12 @@ def _median(values: list[float]) -> float:
 
 def zone_distribution_from(data: ClassData, *, export: bool = False) -> pd.DataFrame:
     """zone_distribution's frame from a read."""
-    lvs = data.part("lvs")
+    lvs = data.arrays("lvs")
     year = data.info["school_year"]
-    domains, moments, zones = lvs["domain"].tolist(), lvs["moment"].tolist(), lvs["zone"].tolist()
-    percentiles = lvs["percentile"].tolist()
+    domains, moments, zones = (data.values("lvs", col) for col in ("domain", "moment", "zone"))
+    percentiles = data.values("lvs", "percentile")
     groups: dict[tuple, list[int]] = {}
-    for i, row_year in enumerate(lvs["school_year"].tolist()):
+    for i, row_year in enumerate(data.values("lvs", "school_year")):
         if row_year == year:
             groups.setdefault((domains[i], moments[i]), []).append(i)
     order = sorted(groups, key=lambda g: (_positions([g[0]], LVS_DOMAINS)[0], _positions([g[1]], MOMENTS)[0]))
@@ -686,7 +728,7 @@ def zone_distribution_from(data: ClassData, *, export: bool = False) -> pd.DataF
         "median_percentile": np.asarray(out["median_percentile"], dtype="float64"),
         "norm_share": np.asarray(out["norm_share"], dtype="float64"),
     }
-    return suppress_small_groups(_frame(columns), ["count", "share", "median_percentile"], hide=export)
+    return _suppressed(columns, ["count", "share", "median_percentile"], hide=export)
 
 
 def _growth_moments(data: ClassData, from_moment: object, to_moment: object) -> tuple[tuple, tuple]:
@@ -698,11 +740,14 @@ def _growth_moments(data: ClassData, from_moment: object, to_moment: object) -> 
 def _growth_rows(data: ClassData, from_moment: object, to_moment: object) -> tuple[_Pupils, list[tuple]]:
     """(pupil row, row at the first moment, row at the second) per pupil and domain tested at both, in page order."""
     start, end = _growth_moments(data, from_moment, to_moment)
-    lvs = data.part("lvs")
-    pupil_ids, domains = lvs["pupil_id"].tolist(), lvs["domain"].tolist()
-    at = list(zip(lvs["school_year"].tolist(), lvs["moment"].tolist(), strict=True))
+    return data.memo(("growth", start, end), lambda: _pairs(data, start, end))
+
+
+def _pairs(data: ClassData, start: tuple, end: tuple) -> tuple[_Pupils, list[tuple]]:
+    pupil_ids, domains = data.values("lvs", "pupil_id"), data.values("lvs", "domain")
+    at = list(zip(data.values("lvs", "school_year"), data.values("lvs", "moment"), strict=True))
     after = {(pupil_ids[i], domains[i]): i for i in range(len(at)) if at[i] == end}
-    pupils = _Pupils(data)
+    pupils = _pupils(data)
     pairs = []
     for i in range(len(at)):
         j = after.get((pupil_ids[i], domains[i])) if at[i] == start else None
@@ -714,7 +759,7 @@ def _growth_rows(data: ClassData, from_moment: object, to_moment: object) -> tup
 
 
 def _growth_frame(data: ClassData, pupils: _Pupils, pairs: list[tuple]) -> pd.DataFrame:
-    lvs = data.part("lvs")
+    lvs = data.arrays("lvs")
     columns = pupils.take([p for p, _, _ in pairs], left=True)
     columns |= _take(lvs, ["domain"], [i for _, i, _ in pairs])
     columns["zone_from"] = _take(lvs, ["zone"], [i for _, i, _ in pairs])["zone"]
@@ -761,7 +806,7 @@ def growth_distribution_from(
         "share": pd.array(count, dtype="Int64") / n,
         "median_percentile_change": np.asarray([medians[domain] for domain, _ in order], dtype="float64"),
     }
-    return suppress_small_groups(_frame(columns), ["count", "share", "median_percentile_change"], hide=export)
+    return _suppressed(columns, ["count", "share", "median_percentile_change"], hide=export)
 
 
 def _avi_levels(ranks: list) -> pd.api.extensions.ExtensionArray:
@@ -769,11 +814,11 @@ def _avi_levels(ranks: list) -> pd.api.extensions.ExtensionArray:
     return pd.array(levels, dtype="str")
 
 
-def _in_name_order(data: ClassData, part: pd.DataFrame, lead: list[list]) -> tuple[_Pupils, list[int], list[int]]:
+def _in_name_order(data: ClassData, part: str, lead: list[list]) -> tuple[_Pupils, list[int], list[int]]:
     """Rows of `part` whose pupil is in the read, sorted on the `lead` key columns and then the pupil's name."""
-    pupils = _Pupils(data)
+    pupils = _pupils(data)
     keyed = []
-    for i, pupil in enumerate(part["pupil_id"].tolist()):
+    for i, pupil in enumerate(data.values(part, "pupil_id")):
         p = pupils.row.get(pupil)
         if p is not None:
             keyed.append(((*(col[i] for col in lead), pupils.name_key[p]), p, i))
@@ -783,9 +828,9 @@ def _in_name_order(data: ClassData, part: pd.DataFrame, lead: list[list]) -> tup
 
 def avi_from(data: ClassData) -> pd.DataFrame:
     """avi_vs_expected's frame from a read."""
-    avi = data.part("avi")
-    moment_order = _positions(avi["moment"].tolist(), MOMENTS)
-    pupils, prow, rows = _in_name_order(data, avi, [moment_order])
+    avi = data.arrays("avi")
+    moment_order = _positions(data.values("avi", "moment"), MOMENTS)
+    pupils, prow, rows = _in_name_order(data, "avi", [moment_order])
     columns = pupils.take(prow)
     columns |= _take(avi, ["school_year", "moment"], rows)
     columns["moment_order"] = np.asarray([moment_order[i] for i in rows], dtype="int64")
@@ -806,9 +851,9 @@ def avi_from(data: ClassData) -> pd.DataFrame:
 
 def dmt_from(data: ClassData) -> pd.DataFrame:
     """dmt_cards' frame from a read."""
-    dmt = data.part("dmt")
-    moment_order = _positions(dmt["moment"].tolist(), MOMENTS)
-    pupils, prow, rows = _in_name_order(data, dmt, [moment_order])
+    dmt = data.arrays("dmt")
+    moment_order = _positions(data.values("dmt", "moment"), MOMENTS)
+    pupils, prow, rows = _in_name_order(data, "dmt", [moment_order])
     columns = pupils.take(prow)
     columns |= _take(dmt, ["school_year", "moment"], rows)
     columns["moment_order"] = np.asarray([moment_order[i] for i in rows], dtype="int64")
@@ -823,9 +868,9 @@ def dmt_from(data: ClassData) -> pd.DataFrame:
 
 def wellbeing_from(data: ClassData) -> pd.DataFrame:
     """wellbeing's frame from a read."""
-    leuven = data.part("leuven")
-    lead = [[_asc(v) for v in leuven[col].tolist()] for col in ("scale", "observed_on")]
-    pupils, prow, rows = _in_name_order(data, leuven, lead)
+    leuven = data.arrays("leuven")
+    lead = [[_asc(v) for v in data.values("leuven", col)] for col in ("scale", "observed_on")]
+    pupils, prow, rows = _in_name_order(data, "leuven", lead)
     columns = pupils.take(prow)
     observation = ["school_year", "observed_on", "scale", "score_text", "score", "context", "observer"]
     columns |= _take(leuven, observation, rows)
@@ -836,20 +881,20 @@ def care_from(data: ClassData) -> pd.DataFrame:
     """care_overview's frame from a read with care; pupils who left are not listed."""
     if not data.care_read:
         raise ValueError("read without the care part")
-    pupils = _Pupils(data)
+    pupils = _pupils(data)
     listed = [
         p
         for p, (ok, left) in enumerate(
-            zip(pupils.frame["care_ok"].tolist(), pupils.frame["left_school"].tolist(), strict=True)
+            zip(data.values("pupil", "care_ok"), data.values("pupil", "left_school"), strict=True)
         )
         if ok and not left
     ]
-    phase_part, measures_part = data.part("phase"), data.part("measures")
-    phase_row = {pupil: i for i, pupil in enumerate(phase_part["pupil_id"].tolist())}
-    measure_row = {pupil: i for i, pupil in enumerate(measures_part["pupil_id"].tolist())}
-    ids = pupils.frame["pupil_id"].tolist()
+    phase_part, measures_part = data.arrays("phase"), data.arrays("measures")
+    phase_row = {pupil: i for i, pupil in enumerate(data.values("phase", "pupil_id"))}
+    measure_row = {pupil: i for i, pupil in enumerate(data.values("measures", "pupil_id"))}
+    ids = pupils.ids
     phase_rows = [phase_row.get(ids[p], -1) for p in listed]
-    phases = phase_part["phase"].tolist()
+    phases = data.values("phase", "phase")
     phase = [0 if r < 0 or _missing(phases[r]) else int(phases[r]) for r in phase_rows]
     order = sorted(range(len(listed)), key=lambda k: (-phase[k], pupils.name_key[listed[k]]))
     phase_rows = [phase_rows[k] for k in order]
