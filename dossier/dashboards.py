@@ -366,32 +366,34 @@ def _in_row_order(columns: Columns, rows: np.ndarray, names) -> Columns:
 
 
 def _typed(column: Column, kind: str, *, text: bool, nullable: bool = True):
-    """One fetched column with the type the union read gave it (see _PART_COLUMNS)."""
+    """One fetched column as the array a frame column of the union read's type holds (see _PART_COLUMNS)."""
     raw, mask = column
     if kind in ("i32", "i64"):
         raw = raw.astype(np.int32 if kind == "i32" else np.int64, copy=False)
-        return pd.arrays.IntegerArray(raw, mask.copy()) if nullable else raw
-    if kind in ("f", "d"):
-        raw = raw.astype(np.float64 if kind == "f" else "datetime64[us]", copy=True)
-        raw[mask] = np.nan if kind == "f" else np.datetime64("NaT")
-        return raw
+        return pd.arrays.IntegerArray(raw, mask.copy()) if nullable else pd.arrays.NumpyExtensionArray(raw)
+    if kind == "d":
+        raw = raw.astype("datetime64[us]", copy=True)
+        raw[mask] = np.datetime64("NaT")
+        return pd.array(raw)
+    if kind == "f":
+        raw = raw.astype(np.float64, copy=True)
+        raw[mask] = np.nan
+        return pd.arrays.NumpyExtensionArray(raw)
     if kind == "b":
-        return raw.astype(bool) & ~mask
+        return pd.arrays.NumpyExtensionArray(raw.astype(bool) & ~mask)
     raw = raw.astype(object, copy=True)
     raw[mask] = None
-    return pd.array(raw, dtype="str") if text else raw
+    return pd.array(raw, dtype="str") if text else pd.arrays.NumpyExtensionArray(raw)
 
 
-def _part_frame(name: str, columns: Columns | None, *, texts: set[str], grade_nullable: bool) -> pd.DataFrame:
+def _part_arrays(name: str, columns: Columns | None, *, texts: set[str], grade_nullable: bool) -> dict:
     kinds = _PART_COLUMNS[name]
     if columns is None:
         columns = {col: (np.empty(0, dtype=_EMPTY_DTYPE[kind]), np.empty(0, dtype=bool)) for col, kind in kinds.items()}
-    return _frame(
-        {
-            col: _typed(columns[col], kind, text=col in texts, nullable=col != "grade" or grade_nullable)
-            for col, kind in kinds.items()
-        }
-    )
+    return {
+        col: _typed(columns[col], kind, text=col in texts, nullable=col != "grade" or grade_nullable)
+        for col, kind in kinds.items()
+    }
 
 
 def _read_class(
@@ -468,13 +470,25 @@ def _read_class(
     grade_nullable = setting is not None or any(
         len(columns["pupil_id"][0]) for name, columns in [("pupil", pupils), *fetched.items()] if name not in _GRADED
     )
-    frames = {
-        name: _part_frame(name, fetched.get(name), texts=texts, grade_nullable=grade_nullable)
-        for name in ("lvs", "avi", "dmt", "leuven", "phase", "measures")
+    fetched["pupil"] = pupils
+    arrays = {
+        name: _part_arrays(name, fetched.get(name), texts=texts, grade_nullable=grade_nullable)
+        for name in ("pupil", "lvs", "avi", "dmt", "leuven", "phase", "measures")
     }
-    frame = _part_frame("pupil", pupils, texts=texts, grade_nullable=grade_nullable)
-    frame["left_school"] = ~pupils["leave_date"][1]
-    return ClassData(info=info, pupils=frame, parts=frames, bands=bands, today=today, care_read="care" in parts)
+    arrays["pupil"]["left_school"] = pd.arrays.NumpyExtensionArray(~pupils["leave_date"][1])
+    frames = {name: _frame(columns) for name, columns in arrays.items()}
+    data = ClassData(
+        info=info,
+        pupils=frames.pop("pupil"),
+        parts=frames,
+        bands=bands,
+        today=today,
+        care_read="care" in parts,
+    )
+    # The derivations take from these very arrays (what frame[col].array gives back, without asking).
+    for name, columns in arrays.items():
+        data.memo(("arrays", name), lambda columns=columns: columns)
+    return data
 
 
 _GRADED = frozenset({"lvs", "avi", "dmt"})
