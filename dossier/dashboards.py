@@ -169,11 +169,11 @@ def _domain(value: object) -> str:
 
 # -- class dashboard -------------------------------------------------------------------
 #
-# The page's figures all come from one read of the class's rows (ClassData): a handful of small
-# statements in one transaction, so every part sees the same snapshot. The scope is applied in SQL
-# to the class and to its members; every part then reads the rows of those member ids only. The
-# per-view functions below derive each frame from that read. Each public query function reads
-# only the parts it needs.
+# The page's figures all come from one read of the class's rows (ClassData): two statements in one
+# transaction, so both see the same snapshot. The first resolves the class and its members with the
+# scope applied in SQL; the second reads every part's rows of those member ids only. The per-view
+# functions below derive each frame from that read. Each public query function reads only the
+# parts it needs.
 
 _PUPIL_COLS = ["pupil_id", "pupil_number", "first_name", "last_name"]
 
@@ -1009,11 +1009,6 @@ def wellbeing(db: Database, user: User, class_id: object) -> pd.DataFrame:
 
 # Care: a measure's current state, derived in one place (dossier.care).
 MEASURE_STATE_CTE = measure_state_sql()
-
-
-def _category_label_sql(col: str) -> str:
-    cases = " ".join(f"WHEN '{code}' THEN '{label}'" for code, label in STICORDI.items())
-    return f"CASE {col} {cases} ELSE {col} END"
 
 
 def care_overview(db: Database, user: User, class_id: object, *, today: date | None = None) -> pd.DataFrame:
