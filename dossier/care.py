@@ -108,6 +108,25 @@ def measure_state_sql(only: str = "TRUE") -> str:
 """
 
 
+def measure_state(planned_end, first_evaluation, latest: tuple | None) -> tuple[bool, object, object]:
+    """The rule of `measure_state_sql` for one measure, for readers that derive it in Python.
+
+    `latest`: (decision, evaluated_on, next_evaluation_date) of the measure's latest evaluation
+    (highest id), None without one. Returns (stopped, effective end, next evaluation date).
+    tests/test_pupil_rows.py and tests/test_class_read.py compare the readers with the SQL.
+    """
+    if latest is None:
+        return False, planned_end, first_evaluation
+    decision, evaluated_on, next_date = latest
+    stopped = decision == "stopzetten"
+    return stopped, evaluated_on if stopped else planned_end, next_date
+
+
+def measure_active(start, effective_end, day) -> bool:
+    """Running on `day`: started, and not ended before it (as `active` in execute_measures)."""
+    return start <= day and (effective_end is None or effective_end >= day)
+
+
 def _only_pupil(pupil_id: int | None) -> str:
     return "TRUE" if pupil_id is None else f"pupil_id = {int(pupil_id)}"
 

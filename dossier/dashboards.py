@@ -22,7 +22,7 @@ import pandas as pd
 
 from dossier import audit
 from dossier.access import ALL, AccessDenied, User, can, class_scope_sql, pupil_scope_sql, require, scope
-from dossier.care import measure_state_sql
+from dossier.care import measure_active, measure_state, measure_state_sql
 from dossier.db import Database
 from dossier.instruments import (
     AVI_LEVELS,
@@ -558,10 +558,8 @@ def _read_parts(cur, members: Columns, year: str, parts, history, lvs_years, tod
 def _active_measures(rows: Columns, today: date) -> Columns:
     """Per pupil, the measures active on `today`, by the rule of care.measure_state_sql.
 
-    A measure's latest evaluation (highest id) decides: 'stopzetten' ends it on the evaluation
-    day, otherwise its planned end holds; the next evaluation is the latest evaluation's next date,
-    or the measure's first evaluation date while it has none. tests/test_class_read.py checks this
-    against that SQL, so a change of the rule there cannot go unnoticed here.
+    A measure's latest evaluation (highest id) decides, through care.measure_state (the rule's one
+    Python copy); tests/test_class_read.py checks the result against that SQL.
     """
     day = np.datetime64(today, "us")
 
@@ -582,9 +580,9 @@ def _active_measures(rows: Columns, today: date) -> Columns:
     pupil = rows["pupil_id"][0].tolist()
     per_pupil: dict[int, list] = {}
     for ident, i in latest.items():
-        effective_end = evaluated_on[i] if decision[i] == "stopzetten" else end[i]
-        due = first_due[i] if evaluation[i] is None else next_date[i]
-        if start[i] <= day and (effective_end is None or effective_end >= day):
+        last = None if evaluation[i] is None else (decision[i], evaluated_on[i], next_date[i])
+        _, effective_end, due = measure_state(end[i], first_due[i], last)
+        if measure_active(start[i], effective_end, day):
             label = f"{STICORDI.get(category[i], category[i])}: {description[i]}"
             per_pupil.setdefault(pupil[i], []).append((start[i], ident, label, due))
     order = sorted(per_pupil, key=lambda p: min(item[1] for item in per_pupil[p]))

@@ -14,9 +14,11 @@ it holds a NULL, and the functions here keep that rule so frames get the same dt
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import date
+from datetime import date, datetime, time
 
 import numpy as np
+
+from dossier import care
 
 Columns = dict[str, np.ndarray]
 
@@ -190,18 +192,25 @@ def measure_states(measures: Columns, evaluations: Columns | None, day: date) ->
             if measure not in latest or evaluation["id"] > latest[measure]["id"]:
                 latest[measure] = evaluation
     last = [latest.get(int(i)) for i in ids.tolist()]
-    stopped = np.array([e is not None and e["decision"] == "stopzetten" for e in last], dtype=bool)
-    end_date = measures["end_date"]
+    states = [
+        care.measure_state(
+            end, first, None if e is None else (e["decision"], e["evaluated_on"], e["next_evaluation_date"])
+        )
+        for end, first, e in zip(_values(measures["end_date"]), _values(measures["evaluation_date"]), last, strict=True)
+    ]
+    stopped = np.array([s[0] for s in states], dtype=bool)
+    effective_end = _dates([s[1] for s in states])
+    next_evaluation = _dates([s[2] for s in states])
     evaluated_on = _dates([e["evaluated_on"] if e else None for e in last])
-    effective_end = _merge(stopped, evaluated_on, end_date)
-    has_evaluation = np.array([e is not None for e in last], dtype=bool)
-    next_evaluation = _merge(
-        has_evaluation, _dates([e["next_evaluation_date"] if e else None for e in last]), measures["evaluation_date"]
+    end_date = measures["end_date"]
+    today = datetime.combine(day, time())
+    active = np.array(
+        [
+            care.measure_active(start, s[1], today)
+            for start, s in zip(_values(measures["start_date"]), states, strict=True)
+        ],
+        dtype=bool,
     )
-    start = np.asarray(measures["start_date"]).astype("datetime64[us]")
-    today = np.datetime64(day, "us")
-    ends = np.ma.getdata(effective_end).astype("datetime64[us]")
-    active = (start <= today) & (np.ma.getmaskarray(effective_end) | (ends >= today))
     state: Columns = {
         "measure_id": ids,
         "pupil_id": measures["pupil_id"],
@@ -227,6 +236,11 @@ def measure_states(measures: Columns, evaluations: Columns | None, day: date) ->
     return {name: take(values, order) for name, values in state.items()}
 
 
+def _values(column: np.ndarray) -> list:
+    """A fetched column as Python values, NULL as None (dates as datetime)."""
+    return np.ma.asarray(column).tolist()
+
+
 def _dates(values: list) -> np.ndarray:
     missing = np.array([v is None for v in values], dtype=bool)
     data = np.array([np.datetime64("NaT") if v is None else v for v in values], dtype="datetime64[us]")
@@ -237,14 +251,3 @@ def _texts(values: list) -> np.ndarray:
     missing = np.array([v is None for v in values], dtype=bool)
     data = np.array(values, dtype=object)
     return np.ma.MaskedArray(data, mask=missing) if missing.any() else data
-
-
-def _merge(use_first: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Per row `first` where `use_first`, else `second`: two date columns, NULLs kept."""
-    data = np.where(
-        use_first,
-        np.ma.getdata(first).astype("datetime64[us]"),
-        np.ma.getdata(second).astype("datetime64[us]"),
-    )
-    mask = np.where(use_first, np.ma.getmaskarray(first), np.ma.getmaskarray(second))
-    return np.ma.MaskedArray(data, mask=mask) if mask.any() else data
