@@ -19,41 +19,17 @@ from datetime import date, datetime, time
 import numpy as np
 
 from dossier import care
+from dossier.registrations import LIST_COLUMNS
 
 Columns = dict[str, np.ndarray]
 
 # Free text of a registration: read from the database only for visibilities the user may read.
 PRIVATE_TEXT = ("facts", "interpretation", "agreements", "owner", "withdrawal_reason")
 
+# Columns of the list that are not columns of the registration table: derived here.
+DERIVED = ("class_name", "changed_by_name", "changed_at", "attachment_name")
 # Columns of the registration table the pupil file reads (the current-version list needs them all).
-REGISTRATION_READ = (
-    "registration_id",
-    "version",
-    "row_id",
-    "pupil_id",
-    "type",
-    "fact_date",
-    "facts",
-    "interpretation",
-    "agreements",
-    "owner",
-    "evaluation_date",
-    "domain",
-    "visibility",
-    "transferable",
-    "confidential_third_parties",
-    "report_kind",
-    "follows_up",
-    "group_id",
-    "school_year",
-    "class_id",
-    "author_id",
-    "author_name",
-    "author_role",
-    "created_at",
-    "withdrawn",
-    "withdrawal_reason",
-)
+REGISTRATION_READ = tuple(name for name in LIST_COLUMNS if name not in DERIVED)
 
 
 def registration_rows_sql(visibilities: Collection[str]) -> str:
@@ -142,8 +118,6 @@ def current_versions(
         "changed_at": take(rows["created_at"], latest),
         "attachment_name": _lookup(out["registration_id"], attachments),
     }
-    from dossier.registrations import LIST_COLUMNS
-
     return {name: current[name] for name in LIST_COLUMNS}
 
 
