@@ -29,7 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from dossier import audit
-from dossier.access import User
+from dossier.access import User, require
 from dossier.db import Database
 from dossier.instruments import LVS_DOMAINS
 from dossier.labels import CARE_PHASES
@@ -472,6 +472,21 @@ def school_xlsx(sheets: Mapping[str, pd.DataFrame], *, school_year: str, made_by
 # -- audit ---------------------------------------------------------------------------------
 
 
+# Who may download which export: the permission of the page the export comes from.
+EXPORT_PERMISSIONS = {
+    "klasoverzicht": "dashboard.class",
+    "aandachtslijst": "dashboard.class",
+    "schoolbeeld": "dashboard.school",
+}
+
+
 def record_export(db: Database, user: User, what: str, detail: str) -> None:
-    """One audit row for a download (called when the user clicks the download button)."""
+    """One audit row for a download (called when the user clicks the download button).
+
+    Only a role that may see the export writes the row, so the log cannot be filled with exports
+    that did not happen. `what` is one of EXPORT_PERMISSIONS.
+    """
+    if what not in EXPORT_PERMISSIONS:
+        raise ValueError(f"unknown export {what!r}")  # a programming error, never user input
+    require(user, EXPORT_PERMISSIONS[what])
     db.write(lambda cur: audit.record(cur, user, "export", object=f"xlsx:{what}", detail=detail))

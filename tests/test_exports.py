@@ -296,3 +296,19 @@ def test_record_export_writes_an_audit_row(db, school):
             "SELECT user_name, role, action, object, detail FROM audit_log WHERE action = 'export'"
         ).fetchall()
     assert row == [("zorg", "zorgteam", "export", "xlsx:klasoverzicht", "klas L1A (2026-2027)")]
+
+
+def test_record_export_only_for_who_may_see_the_export(db, school):
+    from dossier.access import AccessDenied
+
+    teacher, beheer = sign_in(db, "juf.l1a"), sign_in(db, "beheer")
+    exports.record_export(db, teacher, "aandachtslijst", "eigen klas")
+    with pytest.raises(AccessDenied):
+        exports.record_export(db, teacher, "schoolbeeld", "schooljaar")
+    with pytest.raises(AccessDenied):
+        exports.record_export(db, beheer, "klasoverzicht", "klas L1A")
+    with pytest.raises(ValueError):
+        exports.record_export(db, teacher, "iets anders", "?")
+    with db.cursor() as cur:
+        logged = cur.execute("SELECT object FROM audit_log WHERE action = 'export'").fetchall()
+    assert logged == [("xlsx:aandachtslijst",)]

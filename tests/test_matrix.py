@@ -446,8 +446,17 @@ COMMANDS: list[Command] = [
         "care.write",
         outside=lambda w, u: signals.dismiss_signal(w.db, u, **w.signal_other, reason="Besproken."),
     ),
-    # exports: the download itself is built from the queries above; this only logs it
-    C("exports.record_export", lambda w, u: exports.record_export(w.db, u, "klas", "test")),
+    # exports: the download itself is built from the queries above; this logs it, for who may see it
+    C(
+        "exports.record_export",
+        lambda w, u: exports.record_export(w.db, u, "klasoverzicht", "test"),
+        "dashboard.class",
+    ),
+    C(
+        "exports.record_export school",
+        lambda w, u: exports.record_export(w.db, u, "schoolbeeld", "test"),
+        "dashboard.school",
+    ),
     # accounts
     C("users.list_users", lambda w, u: users.list_users(w.db, u), "admin.users"),
     C(
