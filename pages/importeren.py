@@ -32,9 +32,19 @@ st.caption(
 
 uploads = st.file_uploader("Bestanden", type=["csv", "xlsx", "txt"], accept_multiple_files=True, key="import_files")
 
-for upload in uploads or []:
-    data = upload.getvalue()
-    digest = hashlib.sha256(data).hexdigest()[:12]
+files = [(upload, upload.getvalue()) for upload in uploads or []]
+digests = [hashlib.sha256(data).hexdigest()[:12] for _, data in files]
+# The dry run reads the whole file: its report is kept across reruns (a click, a widget) until the
+# file, the chosen format or the imported data change; reports of files no longer shown are dropped.
+state = importer.import_state(db)
+checks = {
+    key: report
+    for key, report in st.session_state.get("import_checks", {}).items()
+    if key[0] in digests and key[2] == state
+}
+st.session_state["import_checks"] = checks
+
+for (upload, data), digest in zip(files, digests, strict=True):
     with st.container(border=True):
         st.markdown(f"#### {upload.name}")
         detected = importer.detect_format(data, upload.name)
@@ -50,8 +60,11 @@ for upload in uploads or []:
         with st.expander("Voorbeeld van de eerste rijen"):
             st.dataframe(importer.preview(data, upload.name), hide_index=True)
 
+        check_key = (digest, chosen, state)
         try:
-            check = importer.run_import(db, user, data, upload.name, format=chosen, dry_run=True)
+            if check_key not in checks:
+                checks[check_key] = importer.run_import(db, user, data, upload.name, format=chosen, dry_run=True)
+            check = checks[check_key]
         except AccessDenied as exc:
             st.error(str(exc))
             continue

@@ -258,6 +258,12 @@ def _allowed_formats(user: User) -> list[str]:
     return [name for name, fmt in FORMATS.items() if can(user, fmt.permission)]
 
 
+def import_state(db: Database) -> tuple:
+    """Changes with every import and undo: a page can keep a dry run's report until it changes."""
+    with db.cursor() as cur:
+        return cur.execute("SELECT coalesce(max(id), 0), count(undone_at) FROM import_batch").fetchone()
+
+
 def list_batches(db: Database, user: User) -> pd.DataFrame:
     """Import runs of the formats this user may import, newest first."""
     allowed = _allowed_formats(user)

@@ -79,3 +79,29 @@ def test_beheerder_may_import_the_roster_but_not_results(app_db):
     at.run()
     assert not at.exception
     assert any("geen toegang" in e.value.lower() for e in at.error)
+
+
+def test_the_dry_run_is_kept_across_reruns_until_the_data_change(app_db, monkeypatch):
+    from pipelines import importer
+
+    dry_runs = []
+    real = importer.run_import
+
+    def counting(*args, **kwargs):
+        if kwargs.get("dry_run"):
+            dry_runs.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "run_import", counting)
+    at = open_import("directie")
+    at.file_uploader(key="import_files").upload("leerlingen.csv", (SAMPLES / "leerlingen.csv").read_bytes(), "text/csv")
+    at.run()
+    at.run()  # any rerun: a click elsewhere, a widget
+    assert dry_runs == ["leerlingen.csv"]
+    assert at.metric[1].value == "42"  # nieuw
+    next(b for b in at.button if b.label == "Importeren").click()
+    at.run()
+    assert not at.exception
+    # The import changed the data: the same file is checked again and is now unchanged.
+    assert dry_runs == ["leerlingen.csv", "leerlingen.csv"]
+    assert at.metric[3].value == "42"  # ongewijzigd
