@@ -113,19 +113,16 @@ def _full_access(user: User, permission: str) -> bool:
 
 def suppress_small_groups(frame: pd.DataFrame, columns: list[str], *, hide: bool) -> pd.DataFrame:
     """Blank n and `columns` of groups with n < MIN_GROUP_SIZE when `hide`; always adds `suppressed`."""
-    frame = frame.copy()
-    small = (frame["n"] < MIN_GROUP_SIZE).to_numpy(dtype=bool) if hide else np.zeros(len(frame), dtype=bool)
-    if hide:
-        # Nullable types whether or not a group is small, so the columns' types never depend on the data.
-        for col in [*columns, "n"]:
-            frame[col] = frame[col].astype("Int64" if col == "n" or col.startswith("count") else "Float64")
-            frame.loc[small, col] = pd.NA
-    frame["suppressed"] = small
-    return frame
+    suppressed = _suppressed({col: frame[col].array.copy() for col in frame.columns}, columns, hide=hide)
+    suppressed.index = frame.index
+    return suppressed
 
 
 def _suppressed(columns: dict, numbers: list[str], *, hide: bool) -> pd.DataFrame:
-    """suppress_small_groups(_frame(columns), numbers, hide=hide), built directly from the columns."""
+    """suppress_small_groups on a frame's columns (a dict of arrays), building the frame once.
+
+    Nullable types whether or not a group is small, so the columns' types never depend on the data.
+    """
     n = np.asarray(columns["n"], dtype=np.int64)  # a group's size is never missing
     small = n < MIN_GROUP_SIZE if hide else np.zeros(len(n), dtype=bool)
     if hide:
