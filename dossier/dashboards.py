@@ -31,6 +31,7 @@ from dossier.instruments import (
     MOMENTS,
     ZONE_BANDS_SETTING,
     ZONES,
+    expected_avi_rank,
     parse_zone_bands,
 )
 from dossier.labels import STICORDI
@@ -845,9 +846,9 @@ def avi_from(data: ClassData) -> pd.DataFrame:
     columns["moment_order"] = np.asarray([moment_order[i] for i in rows], dtype="int64")
     columns |= _take(avi, ["grade", "test_date", "level_rank"], rows)
     ranks, grades = list(columns["level_rank"]), list(columns["grade"])
-    # The same rule as EXPECTED_AVI_SQL: moment_order - 3 is begin -2, midden -1, eind 0.
+    moments = data.values("avi", "moment")
     expected = [
-        None if _missing(grade) else min(len(AVI_LEVELS) - 1, max(0, 2 * int(grade) + moment_order[i] - 3))
+        None if _missing(grade) else expected_avi_rank(int(grade), moments[i])
         for grade, i in zip(grades, rows, strict=True)
     ]
     columns["level"] = _avi_levels(ranks)
