@@ -142,7 +142,8 @@ rules = signals.list_rules(db, user)
 if not listed.empty:
     st.download_button(
         "Aandachtslijst downloaden (XLSX)",
-        exports.attention_list_xlsx(listed, rules, scope_label=scope_label, made_by=user.name, made_on=today),
+        # Built on the click (on Streamlit's own thread), not on every rerun of the page.
+        lambda: exports.attention_list_xlsx(listed, rules, scope_label=scope_label, made_by=user.name, made_on=today),
         file_name=f"aandachtslijst-{today.isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",

@@ -239,26 +239,33 @@ st.plotly_chart(charts.care_phase_chart(phases), key="school_phases")
 # -- export --------------------------------------------------------------------------------
 st.subheader("Exporteren")
 st.caption("In de export zijn groepen kleiner dan 5 leerlingen altijd verborgen.")
-exported_trends = dash.school_trends(db, user, export=True)
-workbook = exports.school_xlsx(
-    {
-        "Sinds vorig jaar per leerjaar": exports.changes_table(
-            dash.year_over_year(exported_trends, year, moment), by_class=False
-        ),
-        "Sinds vorig jaar per klas": exports.changes_table(
-            dash.class_changes(db, user, year, moment, export=True), by_class=True
-        ),
-        "Per leerjaar": exports.trends_table(exported_trends),
-        "Cohortes": exports.cohorts_table(dash.cohorts(db, user, domain, export=True)),
-        "Zorgfasen": exports.phases_table(dash.care_phase_counts(db, user, year, today=today, export=True)),
-    },
-    school_year=year,
-    made_by=user.name,
-    made_on=today,
-)
+
+
+def school_workbook() -> bytes:
+    # Built when the button is clicked (Streamlit calls it on its own thread): its five
+    # suppressed aggregates used to run again on every rerun of this page.
+    exported_trends = dash.school_trends(db, user, export=True)
+    return exports.school_xlsx(
+        {
+            "Sinds vorig jaar per leerjaar": exports.changes_table(
+                dash.year_over_year(exported_trends, year, moment), by_class=False
+            ),
+            "Sinds vorig jaar per klas": exports.changes_table(
+                dash.class_changes(db, user, year, moment, export=True), by_class=True
+            ),
+            "Per leerjaar": exports.trends_table(exported_trends),
+            "Cohortes": exports.cohorts_table(dash.cohorts(db, user, domain, export=True)),
+            "Zorgfasen": exports.phases_table(dash.care_phase_counts(db, user, year, today=today, export=True)),
+        },
+        school_year=year,
+        made_by=user.name,
+        made_on=today,
+    )
+
+
 st.download_button(
     "Schoolbeeld downloaden (XLSX)",
-    workbook,
+    school_workbook,
     file_name=f"schoolbeeld-{year}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",

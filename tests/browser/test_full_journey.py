@@ -177,11 +177,23 @@ def journey(browser, journey_server, pages):
     page.locator(".js-plotly-plot").first.wait_for()
     assert_no_exception(page, "klasdashboard")
     shot(page, "zorgteam-klasdashboard")
+    # The workbooks are built on the click (a callable behind the button), not on every rerun.
+    sheets = download_workbook(page, "Klasoverzicht downloaden (XLSX)", "klasoverzicht.xlsx")
+    assert sheets[:2] == ["Groepsoverzicht", "Zoneverdeling"] and "Zorg" in sheets and sheets[-1] == "Info"
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="School", exact=True).click()
     settle(page)
     page.locator(".js-plotly-plot").first.wait_for()
     assert_no_exception(page, "schooldashboard")
     shot(page, "zorgteam-school")
+    sheets = download_workbook(page, "Schoolbeeld downloaden (XLSX)", "schoolbeeld.xlsx")
+    assert sheets == [
+        "Sinds vorig jaar per leerjaar",
+        "Sinds vorig jaar per klas",
+        "Per leerjaar",
+        "Cohortes",
+        "Zorgfasen",
+        "Info",
+    ]
     context.close()
 
     # 5. The director exports the inzage PDF of that pupil.
@@ -189,7 +201,29 @@ def journey(browser, journey_server, pages):
     pages.append(page)
     sign_in_via_link(page, f"{journey_server.url}/inzage?leerling={pupil_id}", "directie", journey_server)
     export_inzage_pdf(page, pupil_name)
+    # The zorgteam's two downloads (step 4) each wrote their export row through the button's on_click.
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Auditlog").click()
+    settle(page)
+    page.get_by_role("combobox", name="Actie").click()
+    page.get_by_role("option", name="export", exact=True).click()
+    settle(page)
+    found = page.get_by_text(re.compile(r"^\d+ regels$")).first.inner_text()
+    assert int(found.split()[0]) == 3, found  # klasoverzicht, schoolbeeld and the inzage PDF
     context.close()
+
+
+def download_workbook(page, button: str, name: str) -> list[str]:
+    """Click a download button, save the file and return the workbook's sheet names."""
+    from openpyxl import load_workbook
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name=button).click()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    target = SHOTS / name
+    download.value.save_as(str(target))
+    settle(page)
+    assert_no_exception(page, name)
+    return load_workbook(target, read_only=True).sheetnames
 
 
 def sign_in_via_link(page, link: str, role: str, server):
