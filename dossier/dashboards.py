@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -252,27 +251,62 @@ _EMPTY_DTYPE = {
 CLASS_PARTS = frozenset({"lvs", "avi", "dmt", "leuven", "care"})
 
 
-@dataclass(frozen=True)
 class ClassData:
     """What one read of a class brings back: the class, its pupils in scope and their rows per instrument.
 
     `lvs` holds the LVS results from `lvs_from` up to the class's school year; avi, dmt and
     leuven those of the class's school year; phase and measures the care state on `today`
     (only when read with care). Frames of parts not read are empty.
+
+    A read keeps its columns as arrays (`columns`: part -> column -> array, "pupil" for the
+    pupils) and builds a part's frame only when asked: the derivations take the arrays, and a
+    frame of a few hundred rows costs more to build than the rows cost to read.
     """
 
-    info: dict
-    pupils: pd.DataFrame
-    parts: Mapping[str, pd.DataFrame]
-    bands: Mapping[str, float]
-    today: date
-    care_read: bool
+    def __init__(
+        self,
+        *,
+        info: dict,
+        bands: Mapping[str, float],
+        today: date,
+        care_read: bool,
+        pupils: pd.DataFrame | None = None,
+        parts: Mapping[str, pd.DataFrame] | None = None,
+        columns: Mapping[str, dict] | None = None,
+    ):
+        if columns is None and (pupils is None or parts is None):
+            raise ValueError("ClassData needs either the frames or the columns of a read")
+        self.info = info
+        self.bands = bands
+        self.today = today
+        self.care_read = care_read
+        self._memo: dict = {}
+        self._frames: dict[str, pd.DataFrame] = {} if columns is not None else {"pupil": pupils, **parts}
+        self._names = tuple(columns) if columns is not None else ("pupil", *parts)
+        if columns is not None:
+            for name, arrays in columns.items():
+                self._memo[("arrays", name)] = arrays
 
-    def __post_init__(self):
-        object.__setattr__(self, "_memo", {})
+    def frame(self, name: str) -> pd.DataFrame:
+        """A part's frame (or the pupils' for "pupil"), built from the read's arrays on first use."""
+        if name not in self._frames:
+            if name not in self._names:
+                raise KeyError(name)
+            self._frames[name] = _frame(self._memo[("arrays", name)])
+        return self._frames[name]
+
+    @property
+    def pupils(self) -> pd.DataFrame:
+        return self.frame("pupil")
+
+    @property
+    def parts(self) -> Mapping[str, pd.DataFrame]:
+        return {name: self.frame(name) for name in self._names if name != "pupil"}
 
     def part(self, name: str) -> pd.DataFrame:
-        return self.parts[name]
+        if name == "pupil":
+            raise KeyError(name)
+        return self.frame(name)
 
     def memo(self, key: object, make):
         """`make()`, once per read: the page derives ten frames from the same columns."""
@@ -283,13 +317,11 @@ class ClassData:
 
     def arrays(self, name: str) -> dict:
         """The arrays of a part (or of "pupil"), by column."""
-        frame = self.pupils if name == "pupil" else self.parts[name]
-        return self.memo(("arrays", name), lambda: {col: frame[col].array for col in frame.columns})
+        return self.memo(("arrays", name), lambda: {col: series.array for col, series in self.frame(name).items()})
 
     def values(self, name: str, col: str) -> list:
         """One column of a part (or of "pupil") as a list; the derivations only read it."""
-        frame = self.pupils if name == "pupil" else self.parts[name]
-        return self.memo(("values", name, col), lambda: frame[col].tolist())
+        return self.memo(("values", name, col), lambda: pd.Series(self.arrays(name)[col], copy=False).tolist())
 
 
 def _history(value: object) -> int:
@@ -302,31 +334,30 @@ def _history(value: object) -> int:
 Column = tuple[np.ndarray, np.ndarray]
 Columns = dict[str, Column]
 
-# The rows of each part, for the member ids read first (a literal list of ints from the database,
-# never user text: DuckDB then prunes on them like on any constant). All parts go in one statement,
-# told apart by `part`; `row_order` keeps each part in table order, as the old single read gave it.
+# The rows of each part, for the member ids read first ($ids; $cared: the members whose care the user
+# may read). A list parameter costs DuckDB less to plan than the same ids written out in seven places,
+# and prunes alike at run time. All parts go in one statement, told apart by `part`; `row_order`
+# keeps each part in table order, as the old single read gave it.
 _PART_SQL = {
     "names": """SELECT 'names' AS part, rowid AS row_order, id AS pupil_id, pupil_number, first_name, last_name
-        FROM pupil WHERE id = ANY([{ids}])""",
+        FROM pupil WHERE id = ANY($ids)""",
     "lvs": """SELECT 'lvs' AS part, rowid AS row_order, pupil_id, domain, school_year, moment, zone, percentile,
                test_date, grade
-        FROM lvs_result WHERE pupil_id = ANY([{ids}]) AND ({lvs_years})""",
-    # The highest card read counts as the level reached at that moment.
-    "avi": """SELECT 'avi' AS part, min(rowid) AS row_order, pupil_id, school_year, moment, max(grade) AS grade,
-               max(level_rank) AS level_rank, max(test_date) AS test_date
-        FROM avi_result WHERE pupil_id = ANY([{ids}]) AND school_year = $year
-        GROUP BY pupil_id, school_year, moment""",
+        FROM lvs_result WHERE pupil_id = ANY($ids) AND ({lvs_years})""",
+    # Every card read; _highest_card keeps the highest per moment, the level reached then. Plain scans
+    # here (no GROUP BY) cost DuckDB less to plan than the rows cost to group in Python.
+    "avi": """SELECT 'avi' AS part, rowid AS row_order, pupil_id, school_year, moment, grade, level_rank, test_date
+        FROM avi_result WHERE pupil_id = ANY($ids) AND school_year = $year""",
     "dmt": """SELECT 'dmt' AS part, rowid AS row_order, pupil_id, school_year, moment, test_date, grade,
                card1_correct, card2_correct, card3_correct, card1_errors, card2_errors, card3_errors, percentile, zone
-        FROM dmt_result WHERE pupil_id = ANY([{ids}]) AND school_year = $year""",
+        FROM dmt_result WHERE pupil_id = ANY($ids) AND school_year = $year""",
     "leuven": """SELECT 'leuven' AS part, rowid AS row_order, pupil_id, school_year, observed_on, scale, score_text,
                score, context, observer
-        FROM wellbeing_result WHERE pupil_id = ANY([{ids}]) AND school_year = $year""",
-    "phase": """SELECT 'phase' AS part, min(rowid) AS row_order, pupil_id, arg_max(phase, start_date) AS phase,
-               max(start_date) AS phase_start
+        FROM wellbeing_result WHERE pupil_id = ANY($ids) AND school_year = $year""",
+    # The phases open today; _current_phase keeps the latest per pupil.
+    "phase": """SELECT 'phase' AS part, rowid AS row_order, pupil_id, phase, start_date AS phase_start
         FROM care_phase
-        WHERE pupil_id = ANY([{cared}]) AND start_date <= $today AND (end_date IS NULL OR end_date >= $today)
-        GROUP BY pupil_id""",
+        WHERE pupil_id = ANY($cared) AND start_date <= $today AND (end_date IS NULL OR end_date >= $today)""",
     # Each measure of the cared-for members with each of its evaluations: _active_measures applies
     # care.measure_state_sql's rule to them (a CTE of that SQL here costs more than the rest of the read).
     "measure_rows": """SELECT 'measure_rows' AS part, m.id AS row_order, m.id AS measure_id, m.pupil_id, m.category,
@@ -334,13 +365,8 @@ _PART_SQL = {
                m.start_date, m.end_date, m.evaluation_date, e.id AS evaluation_id, e.decision, e.evaluated_on,
                e.next_evaluation_date
         FROM measure m LEFT JOIN measure_evaluation e ON e.measure_id = m.id
-        WHERE m.pupil_id = ANY([{cared}])""",
+        WHERE m.pupil_id = ANY($cared)""",
 }
-
-
-def _id_list(ids) -> str:
-    """An SQL list of pupil ids this module read from the database (ints, never user text)."""
-    return ", ".join(str(int(i)) for i in ids)
 
 
 def _unpack(fetched: dict) -> Columns:
@@ -474,18 +500,7 @@ def _read_class(
         for name in ("pupil", "lvs", "avi", "dmt", "leuven", "phase", "measures")
     }
     arrays["pupil"]["left_school"] = pd.arrays.NumpyExtensionArray(~pupils["leave_date"][1])
-    frames = {name: _frame(columns) for name, columns in arrays.items()}
-    data = ClassData(
-        info=info,
-        pupils=frames.pop("pupil"),
-        parts=frames,
-        bands=bands,
-        today=today,
-        care_read="care" in parts,
-    )
-    # The derivations take from these very arrays (what frame[col].array gives back, without asking).
-    for name, columns in arrays.items():
-        data.memo(("arrays", name), lambda columns=columns: columns)
+    data = ClassData(info=info, bands=bands, today=today, care_read="care" in parts, columns=arrays)
     return data
 
 
@@ -524,22 +539,25 @@ def _read_parts(cur, members: Columns, year: str, parts, history, lvs_years, tod
     pupil_ids, _ = members["pupil_id"]
     if not len(pupil_ids):
         return {}
-    ids = _id_list(pupil_ids)
     # Care only for members the care scope allows and who are still at school.
     care_ok, care_missing = members["care_ok"]
-    cared = _id_list(pupil_ids[care_ok.astype(bool) & ~care_missing & members["leave_date"][1]])
+    cared = pupil_ids[care_ok.astype(bool) & ~care_missing & members["leave_date"][1]].tolist()
     y0 = int(year[:4])
-    params: dict[str, object] = {"year": year, "first": f"{y0 - history}-{y0 - history + 1}"}
+    params: dict[str, object] = {
+        "ids": pupil_ids.tolist(),
+        "year": year,
+        "first": f"{y0 - history}-{y0 - history + 1}",
+    }
     years = "school_year BETWEEN $first AND $year"
     if lvs_years:
         years += " OR list_contains($extra::VARCHAR[], school_year)"
         params["extra"] = list(lvs_years)
     read = ["names", *(name for name in ("lvs", "avi", "dmt", "leuven") if name in parts)]
-    selects = [_PART_SQL[name].format(ids=ids, lvs_years=years) for name in read]
+    selects = [_PART_SQL[name].format(lvs_years=years) for name in read]
     if "care" in parts and cared:
         read += ["phase", "measure_rows"]
-        selects += [_PART_SQL[name].format(cared=cared) for name in ("phase", "measure_rows")]
-        params["today"] = today
+        selects += [_PART_SQL[name] for name in ("phase", "measure_rows")]
+        params |= {"cared": cared, "today": today}
     sql = "\nUNION ALL BY NAME\n".join(selects)
     columns = _unpack(cur.execute(sql, {key: value for key, value in params.items() if f"${key}" in sql}).fetchnumpy())
     part = columns["part"][0]
@@ -548,9 +566,44 @@ def _read_parts(cur, members: Columns, year: str, parts, history, lvs_years, tod
         name: _in_row_order(columns, np.flatnonzero(part == name), fields.get(name) or _PART_COLUMNS[name])
         for name in read
     }
+    if "avi" in fetched:
+        fetched["avi"] = _highest_card(fetched["avi"])
+    if "phase" in fetched:
+        fetched["phase"] = _current_phase(fetched["phase"])
     if "measure_rows" in fetched:
         fetched["measures"] = _active_measures(fetched.pop("measure_rows"), today)
     return fetched
+
+
+def _groups(rows: Columns, keys: tuple[str, ...]) -> list[list[int]]:
+    """Row positions per distinct value of `keys` (NOT NULL columns), groups in order of their first row."""
+    groups: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(*(rows[col][0].tolist() for col in keys), strict=True)):
+        groups.setdefault(key, []).append(i)
+    return list(groups.values())
+
+
+def _highest_card(rows: Columns) -> Columns:
+    """Per pupil, school year and moment: the highest grade, level and date read (max() over NOT NULL columns).
+
+    Rows come in table order, so each group sits where its first row is, as min(rowid) ordered them in SQL.
+    """
+    groups = _groups(rows, ("pupil_id", "school_year", "moment"))
+    first = np.asarray([group[0] for group in groups], dtype=np.intp)
+    out = _rows(rows, first, ("pupil_id", "school_year", "moment"))
+    for col in ("grade", "level_rank", "test_date"):
+        values = rows[col][0]
+        highest = np.asarray([values[group].max() for group in groups], dtype=values.dtype)
+        out[col] = (highest, np.zeros(len(groups), dtype=bool))
+    return out
+
+
+def _current_phase(rows: Columns) -> Columns:
+    """Per pupil, the phase open today that started last (arg_max(phase, start_date): on a tie the first row)."""
+    groups = _groups(rows, ("pupil_id",))
+    starts = rows["phase_start"][0]
+    latest = np.asarray([group[int(np.argmax(starts[group]))] for group in groups], dtype=np.intp)
+    return _rows(rows, latest, ("pupil_id", "phase", "phase_start"))
 
 
 def _active_measures(rows: Columns, today: date) -> Columns:
@@ -647,7 +700,6 @@ class _Pupils:
     """The read's pupils by id, with the name order the pages list them in."""
 
     def __init__(self, data: ClassData):
-        self.frame = data.pupils
         self.arrays = data.arrays("pupil")
         self.ids = ids = data.values("pupil", "pupil_id")
         self.row = {pupil: i for i, pupil in enumerate(ids)}
@@ -680,20 +732,22 @@ def overview_from(data: ClassData, *, history: int = 1) -> pd.DataFrame:
             cells.setdefault(key[1:], i)
             found[key] = i
     pupils = _pupils(data)
+    cell_keys = list(cells)
     cell_rows = list(cells.values())
-    domain_pos = _positions([keys[i][1] for i in cell_rows], LVS_DOMAINS)
-    moment_pos = _positions([keys[i][3] for i in cell_rows], MOMENTS)
-    grid = []
-    for p, pupil in enumerate(pupils.ids):
-        for c, (domain, year, moment) in enumerate(cells):
-            key = (pupils.name_key[p], domain_pos[c], _asc(year), moment_pos[c])
-            grid.append((key, p, c, found.get((pupil, domain, year, moment), -1)))
-    grid.sort(key=lambda item: item[0])
-    columns = pupils.take([g[1] for g in grid], left=True)
-    cell_of = [cell_rows[g[2]] for g in grid]
-    columns |= _take(lvs, ["domain", "school_year", "moment"], cell_of)
-    columns["moment_order"] = np.asarray([moment_pos[g[2]] for g in grid], dtype="int64")
-    columns |= _take(lvs, ["zone", "percentile", "test_date", "grade"], [g[3] for g in grid])
+    domain_pos = _positions([key[0] for key in cell_keys], LVS_DOMAINS)
+    moment_pos = _positions([key[2] for key in cell_keys], MOMENTS)
+    # Pupils in name order, each with the cells in page order: both sorts are stable, as one sort of
+    # the whole grid on (name, domain, year, moment) would be.
+    pupil_order = sorted(range(len(pupils.ids)), key=pupils.name_key.__getitem__)
+    cell_order = sorted(range(len(cell_keys)), key=lambda c: (domain_pos[c], _asc(cell_keys[c][1]), moment_pos[c]))
+    grid_pupils = [p for p in pupil_order for _ in cell_order]
+    grid_cells = cell_order * len(pupil_order)
+    ids = pupils.ids
+    columns = pupils.take(grid_pupils, left=True)
+    columns |= _take(lvs, ["domain", "school_year", "moment"], [cell_rows[c] for c in grid_cells])
+    columns["moment_order"] = np.asarray([moment_pos[c] for c in grid_cells], dtype="int64")
+    result_rows = [found.get((ids[p], *cell_keys[c]), -1) for p, c in zip(grid_pupils, grid_cells, strict=True)]
+    columns |= _take(lvs, ["zone", "percentile", "test_date", "grade"], result_rows)
     return _frame(columns)
 
 
@@ -747,13 +801,8 @@ def _growth_moments(data: ClassData, from_moment: object, to_moment: object) -> 
     return (from_year or year, start), (to_year or year, end)
 
 
-def _growth_rows(data: ClassData, from_moment: object, to_moment: object) -> tuple[_Pupils, list[tuple]]:
-    """(pupil row, row at the first moment, row at the second) per pupil and domain tested at both, in page order."""
-    start, end = _growth_moments(data, from_moment, to_moment)
-    return data.memo(("growth", start, end), lambda: _pairs(data, start, end))
-
-
 def _pairs(data: ClassData, start: tuple, end: tuple) -> tuple[_Pupils, list[tuple]]:
+    """(pupil row, row at the first moment, row at the second) per pupil and domain tested at both, in page order."""
     pupil_ids, domains = data.values("lvs", "pupil_id"), data.values("lvs", "domain")
     at = list(zip(data.values("lvs", "school_year"), data.values("lvs", "moment"), strict=True))
     after = {(pupil_ids[i], domains[i]): i for i in range(len(at)) if at[i] == end}
@@ -768,7 +817,13 @@ def _pairs(data: ClassData, start: tuple, end: tuple) -> tuple[_Pupils, list[tup
     return pupils, [(p, i, j) for _, p, i, j in pairs]
 
 
-def _growth_frame(data: ClassData, pupils: _Pupils, pairs: list[tuple]) -> pd.DataFrame:
+def _growth_columns(data: ClassData, from_moment: object, to_moment: object) -> dict:
+    """growth's columns, once per read and pair of moments: the page draws the growth and its distribution."""
+    start, end = _growth_moments(data, from_moment, to_moment)
+    return data.memo(("growth_columns", start, end), lambda: _growth_of(data, *_pairs(data, start, end)))
+
+
+def _growth_of(data: ClassData, pupils: _Pupils, pairs: list[tuple]) -> dict:
     lvs = data.arrays("lvs")
     columns = pupils.take([p for p, _, _ in pairs], left=True)
     columns |= _take(lvs, ["domain"], [i for _, i, _ in pairs])
@@ -780,24 +835,22 @@ def _growth_frame(data: ClassData, pupils: _Pupils, pairs: list[tuple]) -> pd.Da
     columns["zone_change"] = zone_from - zone_to
     columns["percentile_from"] = _take(lvs, ["percentile"], [i for _, i, _ in pairs])["percentile"]
     columns["percentile_to"] = _take(lvs, ["percentile"], [j for _, _, j in pairs])["percentile"]
-    frame = _frame(columns)
-    frame["percentile_change"] = frame["percentile_to"] - frame["percentile_from"]
-    return frame
+    columns["percentile_change"] = columns["percentile_to"] - columns["percentile_from"]
+    return columns
 
 
 def growth_from(data: ClassData, from_moment: object, to_moment: object) -> pd.DataFrame:
     """growth's frame from a read (which must hold the LVS rows of both moments)."""
-    pupils, pairs = _growth_rows(data, from_moment, to_moment)
-    return _growth_frame(data, pupils, pairs)
+    return _frame(dict(_growth_columns(data, from_moment, to_moment)))
 
 
 def growth_distribution_from(
     data: ClassData, from_moment: object, to_moment: object, *, export: bool = False
 ) -> pd.DataFrame:
     """growth_distribution's frame from a read."""
-    per_pupil = growth_from(data, from_moment, to_moment)
+    per_pupil = _growth_columns(data, from_moment, to_moment)
     domains, changes = per_pupil["domain"].tolist(), per_pupil["zone_change"].tolist()
-    percentile_changes = per_pupil["percentile_change"].tolist()
+    percentile_changes = pd.Series(per_pupil["percentile_change"], copy=False).tolist()
     per_domain: dict[object, list[int]] = {}
     per_change: dict[tuple, int] = {}
     for i, domain in enumerate(domains):
