@@ -889,14 +889,21 @@ def _in_name_order(data: ClassData, part: str, lead: list[list]) -> tuple[_Pupil
     return pupils, [p for _, p, _ in keyed], [i for _, _, i in keyed]
 
 
+def _by_moment(data: ClassData, part: str) -> tuple[dict, list[int], dict]:
+    """A part's arrays, its rows in (moment, name) order, and the columns its frame opens with:
+    the pupil, school_year, moment and moment_order."""
+    arrays = data.arrays(part)
+    moment_order = _positions(data.values(part, "moment"), MOMENTS)
+    pupils, prow, rows = _in_name_order(data, part, [moment_order])
+    columns = pupils.take(prow)
+    columns |= _take(arrays, ["school_year", "moment"], rows)
+    columns["moment_order"] = np.asarray([moment_order[i] for i in rows], dtype="int64")
+    return arrays, rows, columns
+
+
 def avi_from(data: ClassData) -> pd.DataFrame:
     """avi_vs_expected's frame from a read."""
-    avi = data.arrays("avi")
-    moment_order = _positions(data.values("avi", "moment"), MOMENTS)
-    pupils, prow, rows = _in_name_order(data, "avi", [moment_order])
-    columns = pupils.take(prow)
-    columns |= _take(avi, ["school_year", "moment"], rows)
-    columns["moment_order"] = np.asarray([moment_order[i] for i in rows], dtype="int64")
+    avi, rows, columns = _by_moment(data, "avi")
     columns |= _take(avi, ["grade", "test_date", "level_rank"], rows)
     ranks, grades = list(columns["level_rank"]), list(columns["grade"])
     moments = data.values("avi", "moment")
@@ -914,12 +921,7 @@ def avi_from(data: ClassData) -> pd.DataFrame:
 
 def dmt_from(data: ClassData) -> pd.DataFrame:
     """dmt_cards' frame from a read."""
-    dmt = data.arrays("dmt")
-    moment_order = _positions(data.values("dmt", "moment"), MOMENTS)
-    pupils, prow, rows = _in_name_order(data, "dmt", [moment_order])
-    columns = pupils.take(prow)
-    columns |= _take(dmt, ["school_year", "moment"], rows)
-    columns["moment_order"] = np.asarray([moment_order[i] for i in rows], dtype="int64")
+    dmt, rows, columns = _by_moment(data, "dmt")
     counts = [f"card{i}_{what}" for what in ("correct", "errors") for i in (1, 2, 3)]
     columns |= _take(dmt, ["test_date", "grade", *counts], rows)
     cards = zip(*(list(columns[f"card{i}_correct"]) for i in (1, 2, 3)), strict=True)
